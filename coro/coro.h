@@ -1,0 +1,131 @@
+/* Stackful coroutines scheduled on one libuv loop.
+ *
+ * Every coroutine runs on the loop thread. A coroutine gives up the CPU only
+ * inside the blocking calls declared here (and the stream calls built on
+ * them); everything between two such calls runs atomically with respect to
+ * other coroutines.
+ *
+ * Errors are negative errno values: -ETIMEDOUT when a deadline passes,
+ * -ECANCELED when coro_cancel() was called, -EPIPE/-ECONNRESET from streams.
+ *
+ * Deadlines are absolute times in milliseconds on the loop clock
+ * (coro_now_ms()); CORO_NO_DEADLINE waits for ever. coro_deadline_in(ms)
+ * turns a relative timeout into a deadline.
+ */
+#ifndef SEAL_CORO_H
+#define SEAL_CORO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define CORO_NO_DEADLINE INT64_MAX
+#define CORO_DEFAULT_STACK (64 * 1024)
+
+struct coro;
+typedef void coro_fn(void *arg);
+
+/* Binds the runtime to a loop; call once, on the thread that runs the loop,
+ * before any other coro_ call. */
+int coro_runtime_init(uv_loop_t *loop);
+/* Frees pooled stacks. Every coroutine must have finished. */
+void coro_runtime_shutdown(void);
+uv_loop_t *coro_loop(void);
+
+/* Creates a coroutine that starts running fn(arg) soon (from the loop, not
+ * inside this call). stack_size 0 means CORO_DEFAULT_STACK. Returns NULL
+ * only when no stack can be mapped. The coroutine is freed by the scheduler
+ * after fn returns; the pointer is valid until then. */
+struct coro *coro_spawn(coro_fn *fn, void *arg, size_t stack_size);
+
+/* The running coroutine, or NULL when called from the loop itself. */
+struct coro *coro_current(void);
+bool coro_in_coroutine(void);
+
+/* Lets every other ready coroutine run once, then continues. */
+void coro_yield(void);
+
+/* Sleeps until the deadline. 0 when it passed, -ECANCELED if cancelled. */
+int coro_sleep_until(int64_t deadline);
+int coro_sleep(uint64_t ms);
+
+/* Asks a coroutine to stop: its current or next blocking call returns
+ * -ECANCELED (so do all later ones). Calls that cannot be interrupted
+ * (coro_await_work) finish first. Safe from the loop or another coroutine. */
+void coro_cancel(struct coro *c);
+bool coro_cancelled(void);
+
+int64_t coro_now_ms(void);
+int64_t coro_deadline_in(uint64_t ms);
+
+/* Runs fn(arg) on the libuv thread pool and waits for it. Not cancellable
+ * and has no deadline: the worker holds pointers into the caller's memory,
+ * so the caller cannot leave before it finishes. Work functions must be
+ * bounded (Argon2, RSA, fsync, a SQLite commit). Returns 0, or a negative
+ * code if the pool refused the job. */
+int coro_await_work(void (*fn)(void *arg), void *arg);
+
+/* Jobs queued or running on the pool right now. */
+unsigned coro_work_queue_depth(void);
+
+/* --- In-process events (IMAP IDLE wake-ups and the like) ---------------- */
+
+/* An event is a wait list. It holds no count: a notify wakes the coroutines
+ * waiting at that moment only, so waiters check their condition first. */
+struct coro_event {
+	struct coro_waiter *head, *tail;
+};
+
+void coro_event_init(struct coro_event *ev);
+/* 0 when notified, -ETIMEDOUT, -ECANCELED. */
+int coro_event_wait(struct coro_event *ev, int64_t deadline);
+/* Wakes every current waiter; returns how many. Callable from the loop or
+ * from a coroutine (waiters then run after the caller next blocks). */
+unsigned coro_event_notify_all(struct coro_event *ev);
+bool coro_event_has_waiters(const struct coro_event *ev);
+
+/* --- File descriptors ---------------------------------------------------- */
+
+/* Watches one non-blocking fd for the coroutine that owns it. One watch
+ * per fd (libuv requires it). */
+struct coro_fd {
+	uv_poll_t poll;
+	struct coro *waiter;
+	int fd;
+	int wanted;
+	bool closing;
+};
+
+int coro_fd_init(struct coro_fd *w, int fd);
+/* Waits until fd is readable (UV_READABLE) and/or writable (UV_WRITABLE).
+ * Returns the ready events (> 0), -ETIMEDOUT, -ECANCELED, or a negative
+ * libuv error. */
+int coro_fd_wait(struct coro_fd *w, int events, int64_t deadline);
+/* Stops watching and closes the fd; close_cb (may be NULL) runs from the
+ * loop once libuv has released the watch, and owns freeing the memory that
+ * holds w. */
+void coro_fd_close(struct coro_fd *w, void (*close_cb)(struct coro_fd *w));
+
+/* --- Introspection for `admin stats` ------------------------------------- */
+
+struct coro_stats {
+	uint64_t spawned;	/* since start */
+	uint64_t live;		/* coroutines not yet finished */
+	uint64_t stacks_pooled;	/* mapped stacks waiting for reuse */
+	uint64_t stacks_mapped; /* all mapped stacks, pooled or in use */
+	uint64_t switches;
+};
+void coro_get_stats(struct coro_stats *st);
+
+/* --- Low-level parking, for runtime modules (stream, event, work) -------- */
+
+/* Suspends the running coroutine until coro_wake() is called for it, the
+ * deadline passes (-ETIMEDOUT) or it is cancelled (-ECANCELED, only when
+ * interruptible). Returns the value given to coro_wake(). */
+int coro_park(int64_t deadline, bool interruptible);
+/* Makes a parked coroutine ready with the given result. Waking a coroutine
+ * that is not parked is a bug and aborts. */
+void coro_wake(struct coro *c, int result);
+
+#endif
