@@ -56,6 +56,14 @@ int coro_sleep(uint64_t ms);
 void coro_cancel(struct coro *c);
 bool coro_cancelled(void);
 
+/* Interrupts a coroutine's wait for input, once, without the stickiness of
+ * coro_cancel: if it is waiting in coro_fd_wait() for UV_READABLE only or
+ * in coro_event_wait(), that call returns -EINTR now; otherwise its next
+ * such wait does. Writes and other waits are not affected, so the
+ * coroutine can still answer. The daemon uses it at shutdown to get
+ * sessions out of a read so they say goodbye (IMAP "* BYE") and leave. */
+void coro_interrupt(struct coro *c);
+
 int64_t coro_now_ms(void);
 int64_t coro_deadline_in(uint64_t ms);
 

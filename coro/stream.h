@@ -13,8 +13,10 @@
  *   0 or a byte count on success,
  *   -ETIMEDOUT, -ECANCELED, -EPIPE (peer closed), -ECONNRESET,
  *   -EMSGSIZE (line longer than its limit), -EPROTO (TLS or zlib failure).
- * After an error other than -EMSGSIZE the stream is broken: later calls
- * return the same error.
+ * -EINTR when coro_interrupt() stopped a read that had not yet received
+ * anything of what it waits for (bytes already read stay buffered).
+ * After an error other than -EMSGSIZE or -EINTR the stream is broken: later
+ * calls return the same error.
  *
  * Memory: buffers grow on demand and shrink back once drained, so an idle
  * stream holds no read or write buffer of its own.

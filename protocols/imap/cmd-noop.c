@@ -1,0 +1,10 @@
+#include "protocols/imap/session.h"
+
+/* RFC 9051 section 6.1.2. Later, a NOOP is where other sessions' changes
+ * are reported; before login there is nothing to report. */
+int imap_cmd_noop(struct imap_session *s, struct imap_command *cmd)
+{
+	if (cmd->nargs)
+		return imap_reply(s, cmd->tag, "BAD", "NOOP takes no arguments");
+	return imap_reply(s, cmd->tag, "OK", "NOOP completed");
+}

@@ -1,0 +1,61 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "coro/coro.h"
+#include "src/admin.h"
+#include "src/looplag.h"
+#include "src/server.h"
+
+static uint64_t rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size = 0, resident = 0;
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+int admin_cmd_stats(struct admin_request *req)
+{
+	struct server *srv = req->server;
+	struct coro_stats cs;
+	coro_get_stats(&cs);
+	admin_reply_line(req, "pid: %ld", (long)getpid());
+	admin_reply_line(req, "connections: %u", srv->conn_count);
+	for (int p = 0; p < PROTO_COUNT; p++)
+		admin_reply_line(req, "connections.%s: %u (accepted %llu)", proto_table[p].name,
+				 srv->conns_by_proto[p],
+				 (unsigned long long)srv->accepted_by_proto[p]);
+	admin_reply_line(req, "refused_by_limits: %llu", (unsigned long long)srv->refused_limit);
+	admin_reply_line(req, "coroutines: %llu", (unsigned long long)cs.live);
+	admin_reply_line(req, "coroutines_spawned: %llu", (unsigned long long)cs.spawned);
+	admin_reply_line(req, "stacks_mapped: %llu", (unsigned long long)cs.stacks_mapped);
+	admin_reply_line(req, "stacks_pooled: %llu", (unsigned long long)cs.stacks_pooled);
+	admin_reply_line(req, "rss_bytes: %llu", (unsigned long long)rss_bytes());
+	if (srv->lag) {
+		admin_reply_line(req, "loop_lag_us: p50 %llu p99 %llu max %llu (samples %llu)",
+				 (unsigned long long)looplag_percentile_us(srv->lag, 50),
+				 (unsigned long long)looplag_percentile_us(srv->lag, 99),
+				 (unsigned long long)looplag_max_us(srv->lag),
+				 (unsigned long long)looplag_samples(srv->lag));
+	}
+	admin_reply_line(req, "work_queue_depth: %u", coro_work_queue_depth());
+	return 0;
+}
+
+int admin_cmd_reload(struct admin_request *req)
+{
+	int r = server_reload(req->server, &req->error_owned);
+	return r < 0 ? r : 0;
+}
+
+int admin_cmd_shutdown(struct admin_request *req)
+{
+	server_stop(req->server, 0);
+	return 0;
+}
