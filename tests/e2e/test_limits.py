@@ -1,0 +1,86 @@
+"""Connection limits refuse politely; idle sessions are logged out; the
+admin CLI reports what the daemon holds."""
+
+import os
+import stat
+import sys
+import time
+
+from sealtest import Server, expect, expect_match, run
+
+
+def test_per_ip_limit_refuses_politely():
+    with Server(extra_listen="max_connections_per_ip = 3") as s:
+        s.start()
+        held = [s.connect() for _ in range(3)]
+        for c in held:
+            expect(c.readline().startswith("* OK"), "within the limit")
+        extra = s.connect()
+        expect_match(r"^\* BYE \[UNAVAILABLE\] Too many connections from your address",
+                     extra.readline())
+        expect(extra.closed(), "refused connection is closed")
+        held[0].cmd("x LOGOUT")
+        held[0].closed()
+        time.sleep(0.2)
+        again = s.connect()
+        expect(again.readline().startswith("* OK"), "a slot frees up after LOGOUT")
+        st = s.stats()
+        expect(int(st["refused_by_limits"]) >= 1, "refusals counted", st)
+        expect(s.stop() == 0, "clean exit")
+
+
+def test_total_limit():
+    with Server(extra_listen="max_connections = 2") as s:
+        s.start()
+        a, b = s.connect(), s.connect()
+        a.readline(), b.readline()
+        c = s.connect()
+        expect_match(r"^\* BYE \[UNAVAILABLE\] Too many connections to this server",
+                     c.readline())
+        expect(s.stop() == 0, "clean exit")
+
+
+def test_idle_timeout_logs_out():
+    with Server(extra_listen="imap_idle_timeout = 2") as s:
+        s.start()
+        c = s.connect()
+        c.readline()
+        start = time.time()
+        expect_match(r"^\* BYE Autologout", c.readline())
+        took = time.time() - start
+        expect(1.5 <= took < 6, "idle timeout about 2 s", took)
+        expect(s.stop() == 0, "clean exit")
+
+
+def test_admin_stats_and_socket_mode():
+    with Server() as s:
+        s.start()
+        mode = stat.S_IMODE(os.stat(s.admin_sock).st_mode)
+        expect(mode == 0o600, "admin socket mode 0600", oct(mode))
+        conns = [s.connect() for _ in range(4)]
+        for c in conns:
+            c.readline()
+        st = s.stats()
+        for key in ("connections", "coroutines", "stacks_mapped", "stacks_pooled",
+                    "rss_bytes", "loop_lag_us", "work_queue_depth"):
+            expect(key in st, "stats has " + key, st)
+        expect(st["connections.imaps"].startswith("4 "), "4 IMAPS sessions", st)
+        expect(int(st["rss_bytes"]) > 1 << 20, "RSS reported", st)
+        expect_match(r"p50 \d+ p99 \d+ max \d+", st["loop_lag_us"])
+        r = s.admin("reload")
+        expect(r.returncode == 0, "reload OK", r.stderr)
+        r = s.admin("frobnicate", check=False)
+        expect(r.returncode != 0 and "unknown command" in r.stderr, "bad command", r.stderr)
+        expect(len(r.stderr.strip().splitlines()) == 1, "one-line reason", r.stderr)
+        expect(s.stop() == 0, "clean exit")
+
+
+def test_admin_without_server():
+    with Server() as s:
+        r = s.admin("stats", check=False)
+        expect(r.returncode != 0 and "cannot reach the server" in r.stderr,
+               "clear error when the daemon is down", r.stderr)
+
+
+sys.exit(run([test_per_ip_limit_refuses_politely, test_total_limit, test_idle_timeout_logs_out,
+              test_admin_stats_and_socket_mode, test_admin_without_server]))
