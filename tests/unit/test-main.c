@@ -82,3 +82,9 @@ int test_main(int argc, char **argv)
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed || passed == 0 ? 1 : 0;
 }
+
+/* Weak, so a test file may bring its own main (to set up before the run). */
+__attribute__((weak)) int main(int argc, char **argv)
+{
+	return test_main(argc, argv);
+}

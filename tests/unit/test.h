@@ -4,7 +4,7 @@
  *
  *   TEST(name) { CHECK_INT(f(), ==, 0); }
  *   DEATH_TEST(name, SIGSEGV) { ...must die by that signal... }
- *   int main(int argc, char **argv) { return test_main(argc, argv); }
+ * (test-main.c provides main(); a file may define its own and call test_main.)
  *
  * `prog` runs all tests; `prog NAME` runs one; `prog --list` lists them.
  */
