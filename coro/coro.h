@@ -10,7 +10,11 @@
  *
  * Deadlines are absolute times in milliseconds on the loop clock
  * (coro_now_ms()); CORO_NO_DEADLINE waits for ever. coro_deadline_in(ms)
- * turns a relative timeout into a deadline.
+ * turns a relative timeout into a deadline. A deadline that has already
+ * passed fails the call at once with -ETIMEDOUT, without yielding.
+ *
+ * Blocking calls made from the loop itself (outside any coroutine) are a bug
+ * and abort.
  */
 #ifndef SEAL_CORO_H
 #define SEAL_CORO_H
@@ -29,21 +33,26 @@ typedef void coro_fn(void *arg);
 /* Binds the runtime to a loop; call once, on the thread that runs the loop,
  * before any other coro_ call. */
 int coro_runtime_init(uv_loop_t *loop);
-/* Frees pooled stacks. Every coroutine must have finished. */
+/* Frees pooled stacks and closes the runtime's own libuv handles (an idle
+ * and a timer handle): run the loop once more (uv_run) before
+ * uv_loop_close(). Every coroutine must have finished (aborts otherwise). */
 void coro_runtime_shutdown(void);
 uv_loop_t *coro_loop(void);
 
 /* Creates a coroutine that starts running fn(arg) soon (from the loop, not
  * inside this call). stack_size 0 means CORO_DEFAULT_STACK. Returns NULL
  * only when no stack can be mapped. The coroutine is freed by the scheduler
- * after fn returns; the pointer is valid until then. */
+ * after fn returns; the pointer is valid until then. Sizes below 16 KiB are
+ * raised to 16 KiB; a stack overflow hits a guard page (SIGSEGV). Callable
+ * from the loop or from a coroutine. */
 struct coro *coro_spawn(coro_fn *fn, void *arg, size_t stack_size);
 
 /* The running coroutine, or NULL when called from the loop itself. */
 struct coro *coro_current(void);
 bool coro_in_coroutine(void);
 
-/* Lets every other ready coroutine run once, then continues. */
+/* Lets every other ready coroutine run once, then continues. The caller
+ * resumes on the next loop turn, after pending I/O callbacks ran. */
 void coro_yield(void);
 
 /* Sleeps until the deadline. 0 when it passed, -ECANCELED if cancelled. */
@@ -64,6 +73,8 @@ bool coro_cancelled(void);
  * sessions out of a read so they say goodbye (IMAP "* BYE") and leave. */
 void coro_interrupt(struct coro *c);
 
+/* The loop's cached clock (uv_now): it advances once per loop turn, not
+ * while a coroutine computes. */
 int64_t coro_now_ms(void);
 int64_t coro_deadline_in(uint64_t ms);
 
@@ -86,7 +97,7 @@ struct coro_event {
 };
 
 void coro_event_init(struct coro_event *ev);
-/* 0 when notified, -ETIMEDOUT, -ECANCELED. */
+/* 0 when notified, -ETIMEDOUT, -ECANCELED, -EINTR (coro_interrupt). */
 int coro_event_wait(struct coro_event *ev, int64_t deadline);
 /* Wakes every current waiter; returns how many. Callable from the loop or
  * from a coroutine (waiters then run after the caller next blocks). */
@@ -103,16 +114,21 @@ struct coro_fd {
 	int fd;
 	int wanted;
 	bool closing;
+	void (*close_cb)(struct coro_fd *w);	/* private: for coro_fd_close() */
 };
 
+/* 0, or a negative libuv error; then w was not set up, the caller still owns
+ * fd and must not call coro_fd_close(). */
 int coro_fd_init(struct coro_fd *w, int fd);
 /* Waits until fd is readable (UV_READABLE) and/or writable (UV_WRITABLE).
- * Returns the ready events (> 0), -ETIMEDOUT, -ECANCELED, or a negative
- * libuv error. */
+ * Returns the ready events (> 0), -ETIMEDOUT, -ECANCELED, -EINTR (a wait
+ * for UV_READABLE alone, after coro_interrupt), -EBADF (coro_fd_close), or
+ * a negative libuv error. */
 int coro_fd_wait(struct coro_fd *w, int events, int64_t deadline);
 /* Stops watching and closes the fd; close_cb (may be NULL) runs from the
  * loop once libuv has released the watch, and owns freeing the memory that
- * holds w. */
+ * holds w. A coroutine waiting on w at that moment returns -EBADF, and so do
+ * later waits. */
 void coro_fd_close(struct coro_fd *w, void (*close_cb)(struct coro_fd *w));
 
 /* --- Introspection for `admin stats` ------------------------------------- */
@@ -122,7 +138,7 @@ struct coro_stats {
 	uint64_t live;		/* coroutines not yet finished */
 	uint64_t stacks_pooled;	/* mapped stacks waiting for reuse */
 	uint64_t stacks_mapped; /* all mapped stacks, pooled or in use */
-	uint64_t switches;
+	uint64_t switches;	/* context switches, both directions */
 };
 void coro_get_stats(struct coro_stats *st);
 
@@ -130,10 +146,13 @@ void coro_get_stats(struct coro_stats *st);
 
 /* Suspends the running coroutine until coro_wake() is called for it, the
  * deadline passes (-ETIMEDOUT) or it is cancelled (-ECANCELED, only when
- * interruptible). Returns the value given to coro_wake(). */
+ * interruptible). Returns the value given to coro_wake(). A cancelled
+ * coroutine's interruptible park fails at once. */
 int coro_park(int64_t deadline, bool interruptible);
 /* Makes a parked coroutine ready with the given result. Waking a coroutine
- * that is not parked is a bug and aborts. */
+ * that is not parked is a bug and aborts. From the loop the woken coroutine
+ * runs before this returns; from a coroutine it runs after the caller next
+ * blocks. */
 void coro_wake(struct coro *c, int result);
 
 #endif
