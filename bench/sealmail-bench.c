@@ -157,5 +157,6 @@ int main(int argc, char **argv)
 	coro_spawn(idle_main, &o, 0);
 	uv_run(loop, UV_RUN_DEFAULT);
 	coro_runtime_shutdown();
+	uv_run(loop, UV_RUN_DEFAULT);
 	return run.failed ? 1 : 0;
 }

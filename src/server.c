@@ -440,6 +440,7 @@ int server_main(const char *root, const char *config_path)
 	log_notice("sealmail stopped");
 out:
 	coro_runtime_shutdown();
+	uv_run(srv.loop, UV_RUN_DEFAULT); /* let the runtime's handles close */
 	tls_config_unref(&srv.tls);
 	iplimit_free(&srv.per_ip);
 	config_free(&srv.cfg);

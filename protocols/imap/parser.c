@@ -225,8 +225,11 @@ static size_t build_args(struct parse *p, size_t *i, struct imap_arg **out)
 	size_t count = 0, j = *i;
 	for (int depth = 0; j < p->ntoks; j++) {
 		enum tok_type t = p->toks[j].type;
-		if (t == TOK_CLOSE && depth-- == 0)
-			break;
+		if (t == TOK_CLOSE) {
+			if (depth-- == 0)
+				break;
+			continue;
+		}
 		if (depth == 0)
 			count++;
 		if (t == TOK_OPEN)
