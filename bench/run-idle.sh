@@ -25,7 +25,7 @@ certificate_chain = "cert.pem"
 level = "warning"
 TOML
 ulimit -n $((n + 1000)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-"$build/sealmail" serve --root "$tmp" 2>"$tmp/server.log" &
+"$build/src/sealmail" serve --root "$tmp" 2>"$tmp/server.log" &
 pid=$!
 i=0
 while [ ! -S "$tmp/admin.sock" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
