@@ -429,7 +429,9 @@ static int buf_src_line(struct imap_source *src, const char **line, size_t *len)
 	if (n > SEAL_MAX_LINE)
 		return -EMSGSIZE;
 	free(copy);
-	copy = xstrndup(start, n);
+	copy = xmalloc(n + 1); /* not strndup: the line may hold NULs */
+	memcpy(copy, start, n);
+	copy[n] = '\0';
 	*line = copy;
 	*len = n;
 	return 0;

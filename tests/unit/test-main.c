@@ -5,6 +5,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#if defined(SEAL_SANITIZE)
+#include <sanitizer/lsan_interface.h>
+static int test_leak_check(void)
+{
+	return __lsan_do_recoverable_leak_check();
+}
+#else
+static int test_leak_check(void)
+{
+	return 0;
+}
+#endif
+
 static struct test_case *tests_head, **tests_tail = &tests_head;
 
 void test_register(struct test_case *tc)
@@ -42,6 +55,9 @@ static int run_one(const struct test_case *tc)
 		}
 		tc->fn();
 		fflush(stdout);
+		/* _exit skips LeakSanitizer's own check: run it here. */
+		if (test_leak_check())
+			_exit(1);
 		_exit(0);
 	}
 	int status;
