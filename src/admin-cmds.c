@@ -20,6 +20,15 @@ static uint64_t rss_bytes(void)
 	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+static void admin_reply_lag(struct admin_request *req, const char *name,
+			    const struct lag_histogram *h)
+{
+	admin_reply_line(req, "%s: p50 %llu p99 %llu max %llu (samples %llu)", name,
+			 (unsigned long long)lag_histogram_percentile(h, 50),
+			 (unsigned long long)lag_histogram_percentile(h, 99),
+			 (unsigned long long)h->max, (unsigned long long)h->count);
+}
+
 int admin_cmd_stats(struct admin_request *req)
 {
 	struct server *srv = req->server;
@@ -38,11 +47,11 @@ int admin_cmd_stats(struct admin_request *req)
 	admin_reply_line(req, "stacks_pooled: %llu", (unsigned long long)cs.stacks_pooled);
 	admin_reply_line(req, "rss_bytes: %llu", (unsigned long long)rss_bytes());
 	if (srv->lag) {
-		admin_reply_line(req, "loop_lag_us: p50 %llu p99 %llu max %llu (samples %llu)",
-				 (unsigned long long)looplag_percentile_us(srv->lag, 50),
-				 (unsigned long long)looplag_percentile_us(srv->lag, 99),
-				 (unsigned long long)looplag_max_us(srv->lag),
-				 (unsigned long long)looplag_samples(srv->lag));
+		admin_reply_lag(req, "loop_lag_us", looplag_total(srv->lag));
+		/* The window restarts at every stats request: a benchmark reads
+		 * the lag of exactly the phase between two requests. */
+		admin_reply_lag(req, "loop_lag_window_us", looplag_window(srv->lag));
+		looplag_window_reset(srv->lag);
 	}
 	admin_reply_line(req, "work_queue_depth: %u", coro_work_queue_depth());
 	return 0;

@@ -1,6 +1,7 @@
 #include "src/looplag.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "src/util/xmalloc.h"
 
@@ -8,7 +9,8 @@ struct loop_lag {
 	uv_timer_t timer;
 	uint64_t interval_ns;
 	uint64_t expected_ns;
-	struct lag_histogram hist;
+	struct lag_histogram hist;	/* since start */
+	struct lag_histogram window;	/* since looplag_window_reset() */
 };
 
 /* Log-linear buckets: 16 per power of two, so any value is stored with an
@@ -63,6 +65,7 @@ static void looplag_tick(uv_timer_t *t)
 	uint64_t now = uv_hrtime();
 	uint64_t late = now > lag->expected_ns ? now - lag->expected_ns : 0;
 	lag_histogram_add(&lag->hist, late / 1000);
+	lag_histogram_add(&lag->window, late / 1000);
 	lag->expected_ns = now + lag->interval_ns;
 }
 
@@ -94,17 +97,17 @@ void looplag_stop(struct loop_lag **lagp)
 	*lagp = NULL;
 }
 
-uint64_t looplag_percentile_us(const struct loop_lag *lag, double p)
+const struct lag_histogram *looplag_total(const struct loop_lag *lag)
 {
-	return lag_histogram_percentile(&lag->hist, p);
+	return &lag->hist;
 }
 
-uint64_t looplag_max_us(const struct loop_lag *lag)
+const struct lag_histogram *looplag_window(const struct loop_lag *lag)
 {
-	return lag->hist.max;
+	return &lag->window;
 }
 
-uint64_t looplag_samples(const struct loop_lag *lag)
+void looplag_window_reset(struct loop_lag *lag)
 {
-	return lag->hist.count;
+	memset(&lag->window, 0, sizeof(lag->window));
 }

@@ -52,8 +52,12 @@ TEST(sampler_sees_a_stalled_loop)
 	uv_timer_init(&loop, &busy);
 	uv_timer_start(&busy, busy_then_stop, 10, 10);
 	uv_run(&loop, UV_RUN_DEFAULT);
-	CHECK_INT(looplag_samples(lag), >=, 2);
-	CHECK_INT(looplag_max_us(lag), >=, 20000);
+	CHECK_INT(looplag_total(lag)->count, >=, 2);
+	CHECK_INT(looplag_total(lag)->max, >=, 20000);
+	CHECK_INT(looplag_window(lag)->max, >=, 20000);
+	looplag_window_reset(lag);
+	CHECK_INT(looplag_window(lag)->count, ==, 0);
+	CHECK_INT(looplag_total(lag)->max, >=, 20000);
 	looplag_stop(&lag);
 	uv_close((uv_handle_t *)&busy, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
