@@ -390,6 +390,15 @@ static int server_setup(struct server *srv, const char *root, const char *config
 		free(err);
 		return r;
 	}
+	/* [diagnostic] stderr: before anything else is said (manual). */
+	if (srv->cfg->diagnostic_stderr &&
+	    !freopen(srv->cfg->diagnostic_stderr, "a", stderr)) {
+		log_error("cannot redirect stderr to %s: %s", srv->cfg->diagnostic_stderr,
+			  strerror(errno));
+		return -errno;
+	}
+	if (srv->cfg->diagnostic_stderr)
+		setvbuf(stderr, NULL, _IOLBF, 0); /* a file would be fully buffered */
 	log_init("sealmail", srv->cfg->log_target == LOG_TARGET_SYSLOG, srv->cfg->log_level);
 	r = server_open_listeners(srv);
 	if (r < 0)

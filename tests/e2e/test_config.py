@@ -1,8 +1,10 @@
 """`sealmail serve` refuses bad configuration with FILE:LINE: messages, and
 the CLI answers --version and help."""
 
+import os
 import subprocess
 import sys
+import time
 
 from sealtest import SEALMAIL, Server, expect, expect_match, run
 
@@ -48,6 +50,22 @@ def test_port_in_use():
         blocker.close()
 
 
+def test_diagnostic_stderr_redirect():
+    with Server() as s:
+        path = s.dir + "/stderr.txt"
+        with open(s.config, "a") as f:
+            f.write('\n[diagnostic]\nstderr = "%s"\n' % path)
+        s.start(wait=False)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if os.path.exists(path) and "sealmail ready" in open(path).read():
+                break
+            time.sleep(0.05)
+        expect("sealmail ready" in open(path).read(), "log lines go to the file")
+        expect("sealmail ready" not in s.log_text(), "not to the original stderr")
+        expect(s.stop() == 0, "clean exit")
+
+
 def test_version_and_help():
     r = subprocess.run([SEALMAIL, "--version"], capture_output=True, text=True)
     expect(r.returncode == 0 and r.stdout.startswith("sealmail "), "version", r.stdout)
@@ -59,4 +77,5 @@ def test_version_and_help():
 
 
 sys.exit(run([test_unknown_key_named_with_line, test_bad_listen_address,
-              test_missing_certificate_file, test_port_in_use, test_version_and_help]))
+              test_missing_certificate_file, test_port_in_use, test_diagnostic_stderr_redirect,
+              test_version_and_help]))
