@@ -16,6 +16,8 @@ const struct admin_command admin_commands[] = {
 	{ "stats", "stats", admin_cmd_stats },
 	{ "reload", "reload", admin_cmd_reload },
 	{ "shutdown", "shutdown", admin_cmd_shutdown },
+	{ "user add", "user add NAME [password-follows]", admin_cmd_user_add },
+	{ "user list", "user list", admin_cmd_user_list },
 };
 const size_t admin_command_count = sizeof(admin_commands) / sizeof(admin_commands[0]);
 

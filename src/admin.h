@@ -12,6 +12,7 @@
 #ifndef SEAL_ADMIN_H
 #define SEAL_ADMIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define ADMIN_MAX_LINE 4096
@@ -51,5 +52,7 @@ extern const size_t admin_command_count;
 int admin_cmd_stats(struct admin_request *req);
 int admin_cmd_reload(struct admin_request *req);
 int admin_cmd_shutdown(struct admin_request *req);
+int admin_cmd_user_add(struct admin_request *req);
+int admin_cmd_user_list(struct admin_request *req);
 
 #endif

@@ -1,17 +1,20 @@
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "src/admin.h"
 #include "src/cli.h"
 #include "src/config.h"
 #include "src/util/buf.h"
+#include "storage/account.h"
 
 #define ADMIN_CLIENT_TIMEOUT_S 300
 
@@ -23,7 +26,11 @@ void cli_usage_admin(FILE *f)
 		   "commands:\n"
 		   "  stats      connections, coroutines, memory, loop lag, worker queue\n"
 		   "  reload     reload configuration and TLS certificates\n"
-		   "  shutdown   stop the server gracefully\n");
+		   "  shutdown   stop the server gracefully\n"
+		   "  user add NAME [--password-stdin | --prompt-password]\n"
+		   "             create an account; without a password option a\n"
+		   "             strong one is generated and printed as 'password: ...'\n"
+		   "  user list  list accounts, aliases and disabled users\n");
 }
 
 static int __attribute__((format(printf, 1, 2))) admin_fail(const char *fmt, ...)
@@ -35,6 +42,69 @@ static int __attribute__((format(printf, 1, 2))) admin_fail(const char *fmt, ...
 	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
+}
+
+/* One line from stdin, without its line ending. */
+static int read_password_stdin(char *out, size_t size)
+{
+	if (!fgets(out, (int)size, stdin)) {
+		admin_fail("%s", "no password on standard input");
+		return -1;
+	}
+	size_t len = strcspn(out, "\r\n");
+	if (out[len] == '\0' && len == size - 1) {
+		admin_fail("%s", "password too long");
+		return -1;
+	}
+	out[len] = '\0';
+	if (len == 0) {
+		admin_fail("%s", "empty password");
+		return -1;
+	}
+	return 0;
+}
+
+static int prompt_once(FILE *tty, const char *prompt, char *out, size_t size)
+{
+	struct termios old, quiet;
+	fputs(prompt, tty);
+	fflush(tty);
+	int fd = fileno(tty);
+	bool have_termios = tcgetattr(fd, &old) == 0;
+	if (have_termios) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	char *ok = fgets(out, (int)size, tty);
+	if (have_termios)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	fputc('\n', tty);
+	if (!ok)
+		return -1;
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+/* Asks twice on the terminal, without echo. */
+static int prompt_password(char *out, size_t size)
+{
+	FILE *tty = fopen("/dev/tty", "r+");
+	if (!tty) {
+		admin_fail("%s", "no terminal to ask for a password (use --password-stdin)");
+		return -1;
+	}
+	char again[ACCOUNT_PASSWORD_MAX + 2];
+	int r = prompt_once(tty, "Password: ", out, size);
+	if (r == 0)
+		r = prompt_once(tty, "Again: ", again, sizeof(again));
+	fclose(tty);
+	if (r == 0 && (strcmp(out, again) != 0 || !*out)) {
+		admin_fail("%s", !*out ? "empty password" : "the passwords differ");
+		r = -1;
+	}
+	explicit_bzero(again, sizeof(again));
+	return r;
 }
 
 /* The socket path: --socket, else listen.admin from ROOT's configuration,
@@ -142,12 +212,33 @@ int cli_admin_main(int argc, char **argv)
 		cli_usage_admin(stderr);
 		return 2;
 	}
-	struct buf req = BUF_INIT(ADMIN_MAX_LINE);
+	struct buf req = BUF_INIT(ADMIN_MAX_LINE + ACCOUNT_PASSWORD_MAX + 2);
+	int pw_mode = 0; /* 1: --password-stdin, 2: --prompt-password */
+	int words = 0;
 	for (int k = i; k < argc; k++) {
+		if (strcmp(argv[k], "--password-stdin") == 0) {
+			pw_mode = 1;
+			continue;
+		}
+		if (strcmp(argv[k], "--prompt-password") == 0) {
+			pw_mode = 2;
+			continue;
+		}
 		if (strpbrk(argv[k], " \t\r\n") || !*argv[k])
 			return admin_fail("invalid argument '%s'", argv[k]);
-		if (buf_printf(&req, "%s%s", k > i ? " " : "", argv[k]) < 0)
+		if (buf_printf(&req, "%s%s", words++ ? " " : "", argv[k]) < 0)
 			return admin_fail("%s", "request too long");
+	}
+	if (pw_mode) {
+		char password[ACCOUNT_PASSWORD_MAX + 2];
+		int r = pw_mode == 1 ? read_password_stdin(password, sizeof(password))
+				     : prompt_password(password, sizeof(password));
+		if (r < 0) {
+			buf_free(&req);
+			return 1;
+		}
+		buf_printf(&req, " password-follows\n%s", password);
+		explicit_bzero(password, sizeof(password));
 	}
 	buf_puts(&req, "\n");
 	char *path = admin_socket_path(root ? root : cli_default_root(), socket_path);
@@ -163,6 +254,7 @@ int cli_admin_main(int argc, char **argv)
 	int status = send_all(fd, req.data, req.len) < 0
 			     ? admin_fail("cannot send the request: %s", strerror(errno))
 			     : admin_read_reply(fd);
+	explicit_bzero(req.data, req.len);
 	buf_free(&req);
 	return status;
 }

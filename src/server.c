@@ -403,6 +403,8 @@ static int server_setup(struct server *srv, const char *root, const char *config
 	r = server_open_listeners(srv);
 	if (r < 0)
 		return r;
+	bool chroot = srv->cfg->chroot_system && geteuid() == 0;
+	srv->users_dir = chroot ? xstrdup("/") : xasprintf("%s/users", srv->cfg->root);
 	r = privdrop_apply(srv->cfg, &err);
 	if (r < 0) {
 		log_error("%s", err);
@@ -453,6 +455,7 @@ out:
 	tls_config_unref(&srv.tls);
 	iplimit_free(&srv.per_ip);
 	config_free(&srv.cfg);
+	free(srv.users_dir);
 	uv_loop_close(srv.loop);
 	return srv.exit_status;
 }

@@ -73,6 +73,7 @@ struct loop_lag;
 struct server {
 	uv_loop_t *loop;
 	struct config *cfg;
+	char *users_dir;		/* ROOT/users, or "/" once chrooted there */
 	struct tls_config *tls;		/* current; NULL without TLS listeners */
 	struct list listeners;
 	struct list conns;
