@@ -78,6 +78,10 @@ void coro__deadline_shutdown(void);
 void coro__deadline_add(struct coro *c, int64_t deadline);
 void coro__deadline_del(struct coro *c);
 
+/* work.c: joins the worker threads and closes the pool's poll handle, if
+ * the pool was started. No job may be out. */
+void coro__work_shutdown(void);
+
 /* Broken internal invariants: print where and why, then abort. */
 noreturn void coro__panic(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -33,9 +33,10 @@ typedef void coro_fn(void *arg);
 /* Binds the runtime to a loop; call once, on the thread that runs the loop,
  * before any other coro_ call. */
 int coro_runtime_init(uv_loop_t *loop);
-/* Frees pooled stacks and closes the runtime's own libuv handles (an idle
- * and a timer handle): run the loop once more (uv_run) before
- * uv_loop_close(). Every coroutine must have finished (aborts otherwise). */
+/* Frees pooled stacks, joins the worker pool's threads (idle by then) and
+ * closes the runtime's own libuv handles (an idle, a timer and the pool's
+ * poll handle): run the loop once more (uv_run) before uv_loop_close().
+ * Every coroutine must have finished (aborts otherwise). */
 void coro_runtime_shutdown(void);
 uv_loop_t *coro_loop(void);
 
@@ -78,14 +79,30 @@ void coro_interrupt(struct coro *c);
 int64_t coro_now_ms(void);
 int64_t coro_deadline_in(uint64_t ms);
 
-/* Runs fn(arg) on the libuv thread pool and waits for it. Not cancellable
+/* Runs fn(arg) on sealmail's worker pool and waits for it. Not cancellable
  * and has no deadline: the worker holds pointers into the caller's memory,
  * so the caller cannot leave before it finishes. Work functions must be
- * bounded (Argon2, RSA, fsync, a SQLite commit). Returns 0, or a negative
- * code if the pool refused the job. */
+ * bounded (Argon2, RSA, fsync, a SQLite commit) and must not call coro_
+ * functions. Workers take jobs in the order they were submitted.
+ *
+ * The pool is started by the first call (so threads come after a privilege
+ * drop); its workers run at a lower scheduling priority (nicer) than the
+ * loop thread, so the loop preempts CPU-bound jobs. The loop thread never
+ * waits for a worker: results come back through an eventfd watched by a
+ * uv_poll_t, which keeps uv_run() alive only while jobs are out. Costs no
+ * allocation per job. Returns 0, or a negative errno code if the pool could
+ * not be started (no threads, no eventfd). */
 int coro_await_work(void (*fn)(void *arg), void *arg);
 
-/* Jobs queued or running on the pool right now. */
+/* Sets the number of worker threads, 1 to 256. Call before the first
+ * coro_await_work() (or after coro_runtime_shutdown()): -EBUSY once the pool
+ * runs, -EINVAL out of range. Without it the environment variable
+ * SEAL_WORKERS decides (ignored unless a number in that range), and without
+ * that the number of online CPUs, at least 2. */
+int coro_work_set_threads(unsigned n);
+
+/* Jobs queued or running on the pool right now (submitted by
+ * coro_await_work() and not yet handed back to their coroutine). */
 unsigned coro_work_queue_depth(void);
 
 /* --- In-process events (IMAP IDLE wake-ups and the like) ---------------- */

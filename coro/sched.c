@@ -270,6 +270,7 @@ void coro_runtime_shutdown(void)
 	/* The handles are heap-allocated and freed in their close callbacks,
 	 * so a new coro_runtime_init() cannot reuse them while closing. */
 	uv_close((uv_handle_t *)rt.idle, free_handle_cb);
+	coro__work_shutdown();
 	coro__deadline_shutdown();
 	coro__stack_pool_clear();
 	memset(&rt, 0, sizeof(rt));

@@ -3,13 +3,22 @@
 #include "coro/coro.h"
 #include "tests/unit/test.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 #if defined(__SANITIZE_ADDRESS__) || defined(SEAL_SANITIZE)
 #define TEST_ASAN 1
@@ -625,6 +634,9 @@ static void depth_fn(void *arg)
 	*max = coro_work_queue_depth();
 }
 
+/* Nothing but the jobs keeps the loop alive here: uv_run() returning only
+ * after them shows the pool's poll handle is referenced while jobs are out,
+ * and returning at all that it is not once they are back. */
 TEST(await_work_runs_on_pool_thread)
 {
 	struct job jobs[6];
@@ -636,7 +648,7 @@ TEST(await_work_runs_on_pool_thread)
 	}
 	coro_spawn(depth_fn, &depth, 0);
 	rt_run();
-	CHECK_INT(depth, ==, 6);
+	CHECK_INT(depth, ==, 6); /* queued + running, whatever the pool size */
 	CHECK_INT(coro_work_queue_depth(), ==, 0);
 	rt_finish();
 }
@@ -659,6 +671,260 @@ TEST(await_work_ignores_cancel)
 	rt_run();
 	CHECK_INT(j.out, ==, 49);
 	rt_finish();
+}
+
+static struct {
+	atomic_uint ran;
+	unsigned done, max_depth;
+} many;
+
+struct tiny {
+	uint64_t in, out;
+};
+
+static void tiny_job(void *arg)
+{
+	struct tiny *t = arg;
+	t->out = t->in + 1;
+	atomic_fetch_add(&many.ran, 1);
+}
+
+static void tiny_await_fn(void *arg)
+{
+	struct tiny t = { .in = (uintptr_t)arg };
+	unsigned depth = coro_work_queue_depth();
+	if (depth > many.max_depth)
+		many.max_depth = depth;
+	CHECK_INT(coro_await_work(tiny_job, &t), ==, 0);
+	CHECK_INT(t.out, ==, t.in + 1);
+	many.done++;
+}
+
+/* 10,000 jobs out at once: completions come back in coalesced batches and
+ * each must wake its own coroutine exactly once (a second wake aborts). */
+TEST(await_work_many_concurrent_jobs)
+{
+	rt_start();
+	for (uintptr_t i = 0; i < 10000; i++)
+		CHECK(coro_spawn(tiny_await_fn, (void *)i, 32 * 1024) != NULL);
+	rt_run();
+	CHECK_INT(many.done, ==, 10000);
+	CHECK_INT(atomic_load(&many.ran), ==, 10000);
+	CHECK_INT(many.max_depth, >, 1000); /* they really were out together */
+	CHECK_INT(coro_work_queue_depth(), ==, 0);
+	rt_finish();
+}
+
+static void sequential_fn(void *arg)
+{
+	unsigned *n = arg;
+	for (uint64_t i = 0; i < 3000; i++) {
+		struct tiny t = { .in = i };
+		CHECK_INT(coro_await_work(tiny_job, &t), ==, 0);
+		CHECK_INT(t.out, ==, i + 1);
+		CHECK_INT(coro_work_queue_depth(), ==, 0);
+		(*n)++;
+	}
+}
+
+/* The TLS handshake's pattern: one job after the other, each submitted
+ * from inside the wake-up of the previous one. */
+TEST(await_work_sequential_jobs)
+{
+	unsigned n = 0;
+	rt_start();
+	coro_spawn(sequential_fn, &n, 0);
+	rt_run();
+	CHECK_INT(n, ==, 3000);
+	rt_finish();
+}
+
+#define SPIN_JOB_MS 200
+#define TICK_MS 2
+
+static struct {
+	unsigned jobs_left, ticks;
+	uint64_t max_late_us;
+} spin;
+
+/* Busy for SPIN_JOB_MS of wall time: a CPU-bound job (Argon2, RSA). */
+static void spin_job(void *arg)
+{
+	uint64_t end = uv_hrtime() + SPIN_JOB_MS * 1000000ull;
+	volatile uint64_t x = 0;
+	while (uv_hrtime() < end)
+		for (int i = 0; i < 1000; i++)
+			x += (uint64_t)i;
+}
+
+static void spin_await_fn(void *arg)
+{
+	CHECK_INT(coro_await_work(spin_job, NULL), ==, 0);
+	spin.jobs_left--;
+}
+
+/* coro_sleep() counts from the loop's cached clock, so measure with the
+ * real one: how much later than TICK_MS after it asked did it come back. */
+static void ticker_fn(void *arg)
+{
+	while (spin.jobs_left > 0) {
+		uint64_t t0 = uv_hrtime();
+		CHECK_INT(coro_sleep(TICK_MS), ==, 0);
+		uint64_t took = (uv_hrtime() - t0) / 1000;
+		uint64_t late = took > TICK_MS * 1000 ? took - TICK_MS * 1000 : 0;
+		if (late > spin.max_late_us)
+			spin.max_late_us = late;
+		spin.ticks++;
+	}
+}
+
+/* Four CPU-bound jobs keep every worker of a small machine busy; the loop
+ * must keep turning with low lag meanwhile. A blocked loop would be late by
+ * a whole job (200 ms); the bound leaves room for a loaded test machine.
+ * (Typical on 2 CPUs: ~80 us median, a few ms at worst.) Valgrind runs one
+ * thread at a time and lets a spinning one keep the CPU, so there only the
+ * jobs' completion is checked. */
+TEST(await_work_long_jobs_do_not_block_the_loop)
+{
+	rt_start();
+	spin.jobs_left = 4;
+	for (int i = 0; i < 4; i++)
+		coro_spawn(spin_await_fn, NULL, 0);
+	coro_spawn(ticker_fn, NULL, 0);
+	uint64_t t0 = uv_hrtime();
+	rt_run();
+	uint64_t took_ms = (uv_hrtime() - t0) / 1000000;
+	CHECK_INT(took_ms, >=, SPIN_JOB_MS);
+	CHECK_INT(spin.jobs_left, ==, 0);
+	if (!RUNNING_ON_VALGRIND) {
+		CHECK_INT(spin.ticks, >=, took_ms / (4 * TICK_MS));
+		CHECK_INT(spin.max_late_us, <, 50000);
+	}
+	rt_finish();
+}
+
+static void nice_job(void *arg)
+{
+	*(int *)arg = getpriority(PRIO_PROCESS, (id_t)gettid());
+}
+
+static void nice_await_fn(void *arg)
+{
+	CHECK_INT(coro_await_work(nice_job, arg), ==, 0);
+}
+
+/* So that the loop thread preempts a worker when it wakes up. */
+TEST(await_work_workers_are_nicer_than_the_loop)
+{
+	int loop_nice = getpriority(PRIO_PROCESS, (id_t)gettid());
+	int worker_nice = loop_nice;
+	rt_start();
+	coro_spawn(nice_await_fn, &worker_nice, 0);
+	rt_run();
+	if (loop_nice < 19)
+		CHECK_INT(worker_nice, >, loop_nice);
+	rt_finish();
+}
+
+static struct {
+	atomic_int running, max;
+	bool busy_checked;
+} conc;
+
+static void conc_job(void *arg)
+{
+	int now = atomic_fetch_add(&conc.running, 1) + 1;
+	int max = atomic_load(&conc.max);
+	while (now > max && !atomic_compare_exchange_weak(&conc.max, &max, now))
+		;
+	usleep(30000);
+	atomic_fetch_sub(&conc.running, 1);
+}
+
+static void conc_await_fn(void *arg)
+{
+	CHECK_INT(coro_await_work(conc_job, NULL), ==, 0);
+	if (!conc.busy_checked) {
+		CHECK_INT(coro_work_set_threads(2), ==, -EBUSY);
+		conc.busy_checked = true;
+	}
+}
+
+/* Runs twice as many sleeping jobs as threads are expected: each worker
+ * takes one at a time, so the peak concurrency is the pool size. */
+static int pool_size_seen(unsigned threads)
+{
+	rt_start();
+	for (unsigned i = 0; i < 2 * threads + 2; i++)
+		coro_spawn(conc_await_fn, NULL, 0);
+	rt_run();
+	CHECK(conc.busy_checked);
+	rt_finish();
+	return atomic_load(&conc.max);
+}
+
+TEST(await_work_set_threads)
+{
+	setenv("SEAL_WORKERS", "5", 1); /* the call wins over the environment */
+	CHECK_INT(coro_work_set_threads(0), ==, -EINVAL);
+	CHECK_INT(coro_work_set_threads(257), ==, -EINVAL);
+	CHECK_INT(coro_work_set_threads(3), ==, 0);
+	CHECK_INT(pool_size_seen(3), ==, 3);
+	/* Settable again after shutdown. */
+	CHECK_INT(coro_work_set_threads(1), ==, 0);
+}
+
+TEST(await_work_threads_from_environment)
+{
+	setenv("SEAL_WORKERS", "1", 1);
+	CHECK_INT(pool_size_seen(1), ==, 1);
+}
+
+TEST(await_work_default_threads)
+{
+	unsetenv("SEAL_WORKERS");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned want = cpus < 2 ? 2 : cpus > 256 ? 256 : (unsigned)cpus;
+	CHECK_INT(pool_size_seen(want), ==, want);
+}
+
+static int task_count(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	CHECK(d != NULL);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* An idle pool neither keeps uv_run() going nor outlives the runtime, and a
+ * new runtime starts a new one. */
+TEST(await_work_shutdown_with_idle_pool)
+{
+	setenv("SEAL_WORKERS", "3", 1);
+	int before = task_count();
+	for (int round = 0; round < 2; round++) {
+		struct job j = { .in = 5 };
+		rt_start();
+		coro_spawn(await_fn, &j, 0);
+		rt_run();
+		CHECK_INT(j.out, ==, 25);
+		CHECK_INT(task_count(), ==, before + 3);
+		rt_finish(); /* uv_loop_close() fails if a handle is left */
+		CHECK_INT(task_count(), ==, before);
+	}
+}
+
+TEST(shutdown_without_pool_starts_no_threads)
+{
+	int before = task_count();
+	rt_start();
+	rt_finish();
+	CHECK_INT(task_count(), ==, before);
 }
 
 /* --- Events -------------------------------------------------------------- */
