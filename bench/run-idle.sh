@@ -29,5 +29,7 @@ ulimit -n $((n + 1000)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 pid=$!
 i=0
 while [ ! -S "$tmp/admin.sock" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-"$build/bench/sealmail-bench" idle --port "$port" --admin "$tmp/admin.sock" \
+# The load generator shares this machine: at low priority it does not
+# compete with the server loop it measures.
+nice -n 19 "$build/bench/sealmail-bench" idle --port "$port" --admin "$tmp/admin.sock" \
 	--connections "$n" --parallel "$k"
