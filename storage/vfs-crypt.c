@@ -397,7 +397,7 @@ static int main_file(sqlite3 *db, sqlite3_int64 *size_r, const char **error_r)
 	return rc == SQLITE_OK ? 0 : open_fail(error_r, rc);
 }
 
-static int setup(sqlite3 *db, bool read_only, const char **error_r)
+static int setup_once(sqlite3 *db, bool read_only, const char **error_r)
 {
 	sqlite3_int64 size;
 	int r = main_file(db, &size, error_r);
@@ -413,6 +413,19 @@ static int setup(sqlite3 *db, bool read_only, const char **error_r)
 	if (rc != SQLITE_OK)
 		return open_fail(error_r, rc);
 	return check_format(db, error_r);
+}
+
+/* Switching a new database to WAL needs an exclusive lock, and SQLite does
+ * not call the busy handler for every lock it may meet there (processes
+ * creating one database at once): wait and retry for the busy timeout. */
+static int setup(sqlite3 *db, bool read_only, const char **error_r)
+{
+	for (int waited = 0;; waited += 10) {
+		int r = setup_once(db, read_only, error_r);
+		if (r != -EBUSY || waited >= BUSY_TIMEOUT_MS)
+			return r;
+		usleep(10 * 1000);
+	}
 }
 
 static int open_db(const char *path, int flags, sqlite3 **db_r, const char **error_r)
