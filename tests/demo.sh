@@ -1,12 +1,14 @@
 #!/bin/sh
 # Builds sealmail and runs it in the foreground on a ready demo root:
 # a self-signed certificate, IMAPS on 127.0.0.1:9993, IMAP with STARTTLS on
-# 127.0.0.1:9143 and the admin socket in the root. Stop it with Ctrl-C.
+# 127.0.0.1:9143, the admin socket in the root, and a user "demo" with the
+# password "demo-password". Stop it with Ctrl-C.
 set -eu
 cd "$(dirname "$0")/.."
 sh tests/install-deps.sh
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-release
+cmake --build build-release --target sealmail
+bin=build-release/src/sealmail
 root="${SEALMAIL_DEMO_ROOT:-$PWD/demo-root}"
 mkdir -p "$root/users"
 chmod 700 "$root"
@@ -31,9 +33,19 @@ certificate_chain = "tls-cert.pem"
 level = "info"
 TOML
 fi
+"$bin" serve --root "$root" &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null' INT TERM
+i=0
+until [ -S "$root/admin.sock" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ ! -d "$root/users/demo" ]; then
+	echo "demo-password" | "$bin" admin --root "$root" user add demo --password-stdin
+fi
 cat <<MSG
 sealmail demo root: $root
+  user:   demo / demo-password
   IMAPS:  openssl s_client -quiet -connect 127.0.0.1:9993
-  admin:  build-release/sealmail admin --root $root stats
+  admin:  $bin admin --root $root stats
+Stop with Ctrl-C.
 MSG
-exec build-release/sealmail serve --root "$root"
+wait "$pid"
