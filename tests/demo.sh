@@ -48,4 +48,8 @@ sealmail demo root: $root
   admin:  $bin admin --root $root stats
 Stop with Ctrl-C.
 MSG
+# A trapped signal ends the first wait early: wait again for the server.
 wait "$pid"
+status=$?
+[ "$status" -gt 128 ] && { wait "$pid"; status=$?; }
+exit "$status"
