@@ -1,0 +1,260 @@
+/* Taking in what was delivered while the user was offline (delivery.h,
+ * "What the store does at login"), and recording message files in
+ * meta.sqlite, shared with the orphan pass.
+ *
+ * Per batch of pending rows, under the user's lock: each file's content
+ * key is unwrapped from its header (one RSA operation: the only one in the
+ * message's life) on the pool, one job per message so other users' work
+ * interleaves; its instructions open with that key; then one metadata
+ * transaction records the whole batch with every key re-wrapped
+ * symmetrically; only then are the rows deleted from delivery.sqlite. A
+ * crash between the two leaves rows whose files meta.sqlite already has:
+ * the next import finds them recorded and only drops the rows (at the
+ * price of one more RSA operation for each). */
+#include "storage/store-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "src/util/xmalloc.h"
+#include "storage/userdir.h"
+
+#define IMPORT_LIST_MAX 1024	/* pending rows read at once */
+
+void store__incoming_free(struct store__incoming *in)
+{
+	free(in->mailbox);
+	for (size_t i = 0; i < in->n_keywords; i++)
+		free(in->keywords[i]);
+	free(in->keywords);
+	crypto_wipe(in->blob, sizeof(in->blob));
+	memset(in, 0, sizeof(*in));
+}
+
+int store__incoming_read(struct store_user *u, struct store__incoming *in,
+			 uint8_t key_r[CRYPTO_KEY_LEN])
+{
+	char *path = xasprintf("%s/messages/%s", u->dir, in->file);
+	struct msgfile_reader *rd = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int r = fd < 0 ? -errno : msgfile_reader_open(fd, &rd);
+
+	free(path);
+	if (r == 0)
+		r = store__key_from_header(u, rd, key_r);
+	if (r == 0) {
+		in->size = msgfile_reader_size(rd);
+		r = store__key_seal(u, in->file, key_r, in->blob);
+		in->has_key = r == 0;
+	}
+	if (r == -EBADMSG) {
+		/* Damaged beyond reading, or not ours: recorded without a key,
+		 * so the user sees a message that fails to open, not nothing. */
+		in->size = 0;
+		in->has_key = false;
+		r = 0;
+	}
+	msgfile_reader_free(&rd);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static int record_one(struct meta *m, struct store__incoming *in, int64_t inbox)
+{
+	int64_t mbox = inbox, mid;
+	struct meta_appended res;
+
+	if (in->mailbox && meta_mailbox_find(m, in->mailbox, &mbox, NULL) < 0)
+		mbox = inbox;
+	int r = meta_add_message(m, in->file, in->size, in->has_key ? in->blob : NULL,
+				 in->has_key ? sizeof(in->blob) : 0, &mid, NULL);
+	if (r == -EEXIST) {
+		in->recorded = true;	/* taken in before a crash */
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	struct meta_append_req req = {
+		.message_id = mid, .flags = in->flags,
+		.keywords = (const char *const *)in->keywords, .n_keywords = in->n_keywords,
+		.internal_date = in->internal_date,
+	};
+	r = meta_append(m, mbox, &req, &res, NULL);
+	if (r < 0 && mbox != inbox)
+		r = meta_append(m, inbox, &req, &res, NULL);
+	if (r < 0) {
+		meta_forget(m, &mid, 1, NULL);	/* the row stays for a retry */
+		return r;
+	}
+	in->recorded = true;
+	return 0;
+}
+
+struct record_job {
+	struct store_user *u;
+	struct store__incoming *v;
+	size_t n;
+};
+
+static int record_job(void *p)
+{
+	struct record_job *j = p;
+	struct meta *m = j->u->meta;
+	int64_t inbox;
+	int r = meta_begin(m), count = 0;
+
+	if (r < 0)
+		return r;
+	r = meta_mailbox_find(m, "INBOX", &inbox, NULL);
+	for (size_t i = 0; r == 0 && i < j->n; i++)
+		if (!j->v[i].recorded && !j->v[i].skip)
+			record_one(m, &j->v[i], inbox);
+	if (r < 0) {
+		meta_rollback(m);
+		return r;
+	}
+	r = meta_commit(m);
+	for (size_t i = 0; i < j->n; i++) {
+		if (r < 0)
+			j->v[i].recorded = false;
+		count += j->v[i].recorded;
+	}
+	return r < 0 ? r : count;
+}
+
+int store__record(struct store_user *u, struct store__incoming *v, size_t n)
+{
+	struct record_job j = { u, v, n };
+	return n ? store__pool(record_job, &j) : 0;
+}
+
+/* --- Pending deliveries ------------------------------------------------- */
+
+struct pending_job {
+	struct store_user *u;
+	struct delivery_pending *items;
+	size_t n;
+	struct store__incoming *in;	/* n of them */
+	bool *drop;			/* row to delete */
+	size_t i;
+};
+
+static int list_job(void *p)
+{
+	struct pending_job *j = p;
+	return delivery_pending_list(j->u->dir, IMPORT_LIST_MAX, &j->items, &j->n, NULL);
+}
+
+/* Instructions to the incoming record: a damaged or foreign blob sends
+ * the message to INBOX without flags (delivery.h). */
+static void apply_instructions(struct store__incoming *in, const uint8_t key[CRYPTO_KEY_LEN],
+			       const struct delivery_pending *item, int64_t now)
+{
+	struct delivery_instructions ins;
+
+	in->internal_date = now;
+	if (!in->has_key ||
+	    delivery_open_instructions(key, item->instructions, item->instructions_len, &ins) < 0)
+		return;
+	in->mailbox = ins.mailbox;
+	ins.mailbox = NULL;
+	in->internal_date = ins.received;
+	in->keywords = xcalloc(ins.nflags + 1, sizeof(*in->keywords));
+	for (size_t i = 0; i < ins.nflags; i++) {
+		uint32_t bit = meta_flag_parse(ins.flags[i]);
+		if (bit)
+			in->flags |= bit;
+		else
+			in->keywords[in->n_keywords++] = xstrdup(ins.flags[i]);
+	}
+	delivery_instructions_free(&ins);
+}
+
+static int prepare_job(void *p)
+{
+	struct pending_job *j = p;
+	struct store__incoming *in = &j->in[j->i];
+	const struct delivery_pending *item = &j->items[j->i];
+	uint8_t key[CRYPTO_KEY_LEN];
+
+	snprintf(in->delivery_name, sizeof(in->delivery_name), "%s", item->file_name);
+	store__file_from_delivery(item->file_name, in->file);
+	int r = store__incoming_read(j->u, in, key);
+	if (r == 0)
+		apply_instructions(in, key, item, store_now(j->u->store));
+	crypto_wipe(key, sizeof(key));
+	return r;
+}
+
+static int done_job(void *p)
+{
+	struct pending_job *j = p;
+	int r = 0;
+	for (size_t i = 0; i < j->n && r == 0; i++)
+		if (j->in[i].recorded || j->drop[i])
+			r = delivery_pending_done(j->u->dir, j->items[i].file_name, NULL);
+	return r;
+}
+
+/* Takes in items[0 .. n); returns how many rows went away and
+ * adds the messages recorded to *recorded. */
+static int import_batch(struct store_user *u, struct delivery_pending *items, size_t n,
+			int *recorded)
+{
+	struct pending_job j = { .u = u, .items = items, .n = n };
+	int r = 0, gone = 0;
+
+	j.in = xcalloc(n, sizeof(*j.in));
+	j.drop = xcalloc(n, sizeof(*j.drop));
+	for (j.i = 0; j.i < n; j.i++) {
+		int e = r < 0 ? r : store__pool(prepare_job, &j);
+		if (e == -ENOENT)
+			j.drop[j.i] = true;	/* a row whose file is gone (delivery.h) */
+		if (e < 0)
+			j.in[j.i].skip = true;	/* -ENOKEY: the row waits for its key */
+		if (e < 0 && e != -ENOENT && e != -ENOKEY)
+			r = e;
+	}
+	int rec = store__record(u, j.in, n);
+	if (rec > 0) {
+		*recorded += rec;
+		store__changed(u);	/* sessions see each batch */
+	}
+	int done = store__pool(done_job, &j);
+	for (size_t i = 0; i < n; i++) {
+		gone += j.in[i].recorded || j.drop[i];
+		store__incoming_free(&j.in[i]);
+	}
+	free(j.in);
+	free(j.drop);
+	if (r == 0)
+		r = rec < 0 ? rec : done;
+	return r < 0 ? r : gone;
+}
+
+int store__import_pending(struct store_user *u)
+{
+	int recorded = 0, r;
+
+	for (;;) {
+		struct pending_job all = { .u = u };
+		int gone = 0;
+		r = store__pool(list_job, &all);
+		for (size_t i = 0; r >= 0 && i < all.n; i += STORE_BATCH) {
+			size_t n = all.n - i < STORE_BATCH ? all.n - i : STORE_BATCH;
+			r = import_batch(u, all.items + i, n, &recorded);
+			if (r > 0)
+				gone += r;
+		}
+		delivery_pending_free(&all.items, all.n);
+		if (r < 0 || all.n < IMPORT_LIST_MAX || gone == 0)
+			break;
+	}
+	u->store->stats.imported += (uint64_t)recorded;
+	return r < 0 ? r : recorded;
+}
