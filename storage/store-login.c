@@ -180,6 +180,11 @@ static int open_job(void *p)
 		r = crypto_derive(u->master, CRYPTO_LABEL_METADATA_DB, NULL, 0, key, sizeof(key));
 	if (r == 0)
 		r = meta_open(path, key, true, &u->meta, &why);
+	/* The password was right, so the key is: a first page that does not
+	 * open under it is damaged (or from another account), not a login
+	 * failure. */
+	if (r == -EACCES)
+		r = -EBADMSG;
 	crypto_wipe(key, sizeof(key));
 	if (r == 0) {
 		meta_set_clock(u->meta, store__clock, u->store);

@@ -212,6 +212,169 @@ STORE_TEST(appends_read_back_with_flags_and_appenduid)
 	store_shutdown(&st);
 }
 
+struct idle_waiter {
+	struct store_user *u;
+	uint64_t seen;
+	uint64_t woke_ns;
+	int r;
+	bool done;
+};
+
+static void idle_run(void *p)
+{
+	struct idle_waiter *w = p;
+	w->r = store_wait_change(w->u, &w->seen, coro_deadline_in(5000));
+	w->woke_ns = uv_hrtime();
+	w->done = true;
+}
+
+/* Starts two IDLE-like waiters, one per session. */
+static void idle_start(struct idle_waiter *w, struct store_user *a, struct store_user *b)
+{
+	w[0] = (struct idle_waiter){ .u = a, .seen = store_change_seq(a) };
+	w[1] = (struct idle_waiter){ .u = b, .seen = store_change_seq(b) };
+	CHECK(coro_spawn(idle_run, &w[0], 0) && coro_spawn(idle_run, &w[1], 0));
+	coro_yield();	/* both wait now */
+}
+
+static void idle_check(struct idle_waiter *w, uint64_t t0)
+{
+	coro_sleep(20);
+	for (int i = 0; i < 2; i++) {
+		CHECK(w[i].done);
+		CHECK_INT(w[i].r, ==, 0);
+		CHECK_INT(w[i].seen, ==, store_change_seq(w[i].u));
+		/* Woken when the change was made: at the latest just after the
+		 * call that made it returned. */
+		CHECK_INT((int64_t)(w[i].woke_ns - t0), <, 1000000);
+	}
+}
+
+STORE_TEST(idle_wakes_every_session_within_a_millisecond)
+{
+	struct store_settings s = st_settings();
+	struct store *st = st_store(&s);
+	struct store_user *a = st_login(st, ST_PASSWORD), *b = st_login(st, ST_PASSWORD);
+	struct idle_waiter w[2];
+	struct store_delivery *d;
+
+	idle_start(w, a, b);
+	st_append(b, "INBOX", TEXT("Subject: x\r\n\r\nbody\r\n"), 0);
+	idle_check(w, uv_hrtime());
+
+	idle_start(w, a, b);
+	struct meta_uid_range one = { 1, 1 };
+	struct meta_store_req req = { .op = META_STORE_ADD, .flags = META_FLAG_SEEN,
+				      .unchanged_since = META_UNCHANGED_ANY };
+	struct meta_store_result res;
+	CHECK_INT(store_store(a, st_mailbox(a, "INBOX"), &one, 1, &req, &res, NULL), ==, 0);
+	meta_store_result_free(&res);
+	idle_check(w, uv_hrtime());
+
+	/* A delivery while the user is logged in is taken in at once. */
+	idle_start(w, a, b);
+	CHECK_INT(store_deliver_begin(st, "u", NULL, &d, NULL), ==, 0);
+	CHECK_INT(store_deliver_write(d, TEXT("Subject: y\r\n\r\nhi\r\n")), ==, 0);
+	CHECK_INT(store_deliver_commit(&d, NULL), ==, 0);
+	idle_check(w, uv_hrtime());
+	uint32_t *uids;
+	CHECK_INT(st_uids(a, "INBOX", &uids), ==, 2);
+	free(uids);
+
+	/* Nothing changes: the waiters time out. */
+	w[0] = (struct idle_waiter){ .u = a, .seen = store_change_seq(a) };
+	CHECK_INT(store_wait_change(a, &w[0].seen, coro_deadline_in(30)), ==, -ETIMEDOUT);
+	store_logout(&a);
+	store_logout(&b);
+	store_shutdown(&st);
+}
+
+static bool listed(const struct meta_mailbox_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+STORE_TEST(metadata_wrappers_pass_through)
+{
+	struct store_settings s = st_settings();
+	struct store *st = st_store(&s);
+	struct store_user *u = st_login(st, ST_PASSWORD);
+	struct meta_mailbox_list list;
+	struct meta_status status;
+	struct meta_copy_result cr;
+	struct meta_uids gone;
+	uint64_t modseq, seq = store_change_seq(u);
+	int64_t id;
+
+	CHECK_INT(store_create(u, "Work/Projects", NULL, &id, NULL), ==, 0);
+	CHECK(store_change_seq(u) > seq);
+	CHECK_INT(store_create(u, "Work", NULL, NULL, NULL), ==, -EEXIST);
+	CHECK_INT(store_rename(u, "Work", "Job", NULL), ==, 0);
+	CHECK_INT(store_subscribe(u, "Job/Projects", NULL), ==, 0);
+	CHECK_INT(store_list(u, true, &list, NULL), ==, 0);
+	CHECK(listed(&list, "Job") && listed(&list, "Job/Projects") && !listed(&list, "Work"));
+	meta_mailbox_list_free(&list);
+	CHECK_INT(store_unsubscribe(u, "Job/Projects", NULL), ==, 0);
+	CHECK_INT(store_mailbox_find(u, "Job/Projects", &id, NULL), ==, 0);
+	for (int i = 0; i < 3; i++)
+		st_append(u, "Job/Projects", TEXT("Subject: a\r\n\r\n"),
+			  i == 0 ? META_FLAG_DELETED : 0);
+	CHECK_INT(store_status(u, NULL, id, &status, NULL), ==, 0);
+	CHECK_INT(status.messages, ==, 3);
+	CHECK_INT(status.deleted, ==, 1);
+	uint32_t first, last;
+	CHECK_INT(store_claim_recent(u, id, &first, &last, NULL), ==, 0);
+	CHECK_INT(first, ==, 1);
+	CHECK_INT(last, ==, 3);
+	struct meta_uid_range all = { 1, 3 };
+	struct meta_fetch_list fl;
+	CHECK_INT(store_fetch(u, id, &all, 1, &fl, NULL), ==, 0);
+	CHECK_INT(fl.n, ==, 3);
+	meta_fetch_list_free(&fl);
+	int64_t inbox = st_mailbox(u, "INBOX");
+	CHECK_INT(store_copy(u, id, &all, 1, inbox, &cr, NULL), ==, 0);
+	CHECK_INT(cr.n, ==, 3);
+	meta_copy_result_free(&cr);
+	struct meta_uid_range two = { 2, 2 };
+	CHECK_INT(store_move(u, id, &two, 1, inbox, &cr, NULL), ==, 0);
+	CHECK_INT(cr.n, ==, 1);
+	meta_copy_result_free(&cr);
+	CHECK_INT(store_expunge(u, id, NULL, 0, 0, &gone, &modseq, NULL), ==, 0);
+	CHECK_INT(gone.n, ==, 1);
+	CHECK_INT(gone.v[0], ==, 1);
+	meta_uids_free(&gone);
+	struct meta_changes ch;
+	CHECK_INT(store_changes(u, id, 0, &ch, NULL), ==, 0);
+	CHECK_INT(ch.msgs.n, ==, 1);
+	CHECK_INT(ch.expunged.n, ==, 2);
+	meta_changes_free(&ch);
+	/* The expunged message stays readable (24 hours). */
+	struct store_message *msg;
+	CHECK_INT(store_message_open(u, id, 1, &msg, NULL), ==, 0);
+	CHECK(store_message_info(msg)->expunged);
+	store_message_close(&msg);
+
+	const char *kw[] = { "Later" };
+	struct meta_store_req req = { .op = META_STORE_ADD, .keywords = kw, .n_keywords = 1,
+				      .unchanged_since = META_UNCHANGED_ANY };
+	struct meta_store_result res;
+	CHECK_INT(store_store(u, inbox, &all, 1, &req, &res, NULL), ==, 0);
+	CHECK_INT(res.changed.n, ==, 3);
+	char *name;
+	CHECK_INT(store_keyword_name(u, res.changed.kw[res.changed.v[0].kw_off], &name), ==, 0);
+	CHECK_STR(name, "Later");
+	free(name);
+	CHECK_INT(store_keyword_name(u, 999, &name), ==, -ENOENT);
+	meta_store_result_free(&res);
+	CHECK_INT(store_delete(u, "Job", NULL), ==, 0);
+	CHECK_INT(store_delete(u, "INBOX", NULL), ==, -EPERM);
+	store_logout(&u);
+	store_shutdown(&st);
+}
+
 int main(int argc, char **argv)
 {
 	return st_main(argc, argv, "test-store");

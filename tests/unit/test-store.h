@@ -33,6 +33,9 @@
 
 #define ST_PASSWORD "correct horse battery staple"
 
+/* A string literal and its length, as two arguments. */
+#define TEXT(s) s, sizeof(s) - 1
+
 static const struct argon_params st_cheap = { .memory_kib = 256, .iterations = 1,
 					      .parallelism = 1 };
 static char st_template[64];
