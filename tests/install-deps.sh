@@ -5,7 +5,8 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 BUILD="build-essential cmake ninja-build pkg-config libuv1-dev libmbedtls-dev
-  libsqlite3-dev libargon2-dev zlib1g-dev libopendkim-dev libspf2-dev libc-ares-dev"
+  libsqlite3-dev libargon2-dev zlib1g-dev libopendkim-dev libspf2-dev libc-ares-dev
+  libunistring-dev"
 TEST="openssl python3 valgrind"
 want="$BUILD"
 [ "${1:-}" = "--tests" ] && want="$BUILD $TEST"
