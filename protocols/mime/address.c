@@ -250,7 +250,11 @@ void mime_addresses_parse(const char *value, size_t len, struct mime_address **a
 		if (l.i == before)
 			l.i++;
 	}
-	if (l.nv == 0) {
+	bool words = false;
+	for (size_t k = 0; k < l.n && !words; k++)
+		words = l.t[k].type != T_COMMENT &&
+			!(l.t[k].type == T_SPECIAL && strchr(",;", l.t[k].special));
+	if (l.nv == 0 && words) {
 		/* Nothing recognisable: keep the text rather than lose it. */
 		struct buf b = BUF_INIT(0);
 		mime__unfold(value, len, &b);

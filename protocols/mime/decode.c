@@ -56,8 +56,10 @@ static size_t b64_decode(struct mime_decoder *d, const uint8_t *in, size_t len, 
 				out[o++] = (uint8_t)(d->bits >> d->nbits);
 			}
 		} else if (c == '=') {
-			if (d->nbits == 0 && d->pad == 0)
+			if (d->nbits == 0 && d->pad == 0) {
 				d->errors++;	/* padding with nothing to pad */
+				continue;
+			}
 			d->pad++;
 			d->nbits = 0;
 		} else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {

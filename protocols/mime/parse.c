@@ -110,13 +110,27 @@ static void finish_body(struct parser *p, struct mime_part *part, uint64_t lf_at
 	bool last_lf = p->prev_eol > 0;
 
 	if (p->match >= 0) {
-		end = p->match_start;
-		if (p->prev_eol > 0 && end - part->body_off >= p->prev_eol) {
-			end -= p->prev_eol;
+		uint64_t cut = p->match_start - p->prev_eol;
+		if (p->prev_eol == 0) {
+			end = part->body_off;
+		} else if (cut < part->hdr_off) {
+			/* An empty part between two boundary lines: the line
+			 * break between them is the second one's, so the part
+			 * sits before it. */
+			part->hdr_off = part->body_off = end = cut;
+		} else if (cut >= part->body_off) {
+			end = cut;
 			lf_end--;
 			last_lf = p->prev_content == 0;
 		} else {
-			end = part->body_off;
+			/* It ends the header, so the header loses it: "--b CRLF
+			 * Content-Type: x CRLF CRLF --b" holds a header without
+			 * its blank line and no body (RFC 2046 5.1.1). */
+			part->hdr_len = cut - part->hdr_off;
+			part->body_off = end = cut;
+			part->flags &= ~MIME_PART_BLANK_LINE;
+			if (part->message)	/* it read nothing: move it */
+				part->message->hdr_off = part->message->body_off = cut;
 		}
 	}
 	part->body_len = end - part->body_off;

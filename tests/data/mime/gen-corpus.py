@@ -197,6 +197,59 @@ def nested():
     write("gen-nested", hdr + body, exp)
 
 
+def rfc_sections():
+    """RFC 9051 6.4.5: the example of part specifiers for a complex
+    message. Every leaf body names its own part number, so each SECTION
+    line checks the mapping; HEADER/TEXT of 3 and 4.2 are the enclosed
+    messages' header and body; 4.1.MIME is the IMAGE/GIF part's header."""
+    def leaf(ctype, name):
+        return (b"Content-Type: " + ctype + b"\r\n\r\n", b"body of " + name)
+
+    def multipart(sub, bnd, parts):
+        out = b""
+        for hdr, body in parts:
+            out += b"--" + bnd + b"\r\n" + hdr + body + b"\r\n"
+        out += b"--" + bnd + b"--"
+        return (b"Content-Type: multipart/" + sub + b"; boundary=" + bnd + b"\r\n\r\n", out)
+
+    def message(hdr_fields, inner):
+        ihdr, ibody = inner
+        enclosed = hdr_fields + ihdr + ibody
+        return (b"Content-Type: message/rfc822\r\n\r\n", enclosed), hdr_fields + ihdr, ibody
+
+    m3, m3_hdr, m3_text = message(b"Subject: three\r\n", multipart(b"mixed", b"b3", [
+        leaf(b"text/plain", b"3.1"), leaf(b"application/octet-stream", b"3.2")]))
+    m42, m42_hdr, m42_text = message(b"Subject: four two\r\n", multipart(b"mixed", b"b42", [
+        leaf(b"text/plain", b"4.2.1"),
+        multipart(b"alternative", b"b422", [leaf(b"text/plain", b"4.2.2.1"),
+                                            leaf(b"text/richtext", b"4.2.2.2")])]))
+    top = multipart(b"mixed", b"top", [
+        leaf(b"text/plain", b"1"), leaf(b"application/octet-stream", b"2"), m3,
+        multipart(b"mixed", b"b4", [leaf(b"image/gif", b"4.1"), m42])])
+    hdr = b"Subject: RFC 9051 6.4.5\r\n" + top[0]
+    msg = hdr + top[1] + b"\r\n"
+
+    def esc(b):
+        return b.decode().replace("\r", "\\r").replace("\n", "\\n")
+    lines = ["# RFC 9051 6.4.5 part specifier example (see gen-corpus.py)"]
+    lines.append("SECTION\tHEADER\t" + esc(hdr))
+    lines.append("SECTION\tTEXT\t" + esc(top[1] + b"\r\n"))
+    for n in ["1", "2", "3.1", "3.2", "4.1", "4.2.1", "4.2.2.1", "4.2.2.2"]:
+        lines.append("SECTION\t%s\tbody of %s" % (n, n))
+    lines.append("SECTION\t3.HEADER\t" + esc(m3_hdr))
+    lines.append("SECTION\t3.TEXT\t" + esc(m3_text))
+    lines.append("SECTION\t3\t" + esc(m3[1]))
+    lines.append("SECTION\t4.1.MIME\tContent-Type: image/gif\\r\\n\\r\\n")
+    lines.append("SECTION\t4.2.HEADER\t" + esc(m42_hdr))
+    lines.append("SECTION\t4.2.TEXT\t" + esc(m42_text))
+    lines.append("SECTION\t4.2.HEADER.FIELDS (Subject)\tSubject: four two\\r\\n\\r\\n")
+    lines.append("SECTION\t4.2.2.2.MIME\tContent-Type: text/richtext\\r\\n\\r\\n")
+    for n in ["5", "4.3", "4.2.3", "4.2.2.3", "3.3", "1.1", "4.1.1", "2.HEADER", "4.TEXT"]:
+        lines.append("SECTION\t%s\tNOENT" % n)
+    write("gen-rfc9051-sections", msg, "\n".join(lines) + "\n")
+
+
 rfc_fetch_full()
 rfc_multipart()
 nested()
+rfc_sections()
