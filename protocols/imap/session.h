@@ -11,6 +11,9 @@
 
 struct conn;
 struct stream;
+struct store;
+struct store_user;
+struct imap_view;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTHENTICATED,
@@ -23,6 +26,16 @@ struct imap_session {
 	struct conn *conn;
 	struct stream *stream;
 	enum imap_state state;
+	struct store *store;		/* the daemon's (conn->server->store) */
+	struct store_user *user;	/* set by LOGIN/AUTHENTICATE */
+	char *user_name;		/* as the client logged in (heap) */
+	struct imap_view *view;		/* the selected mailbox (view.h) */
+	/* ENABLE (RFC 5161) and implicit enabling: what this client asked for. */
+	bool imap4rev2;		/* IMAP4rev2: no \Recent, RECENT, LSUB ... */
+	bool utf8;		/* UTF8=ACCEPT: mailbox names and strings in UTF-8 */
+	bool condstore;		/* RFC 7162: MODSEQ in FETCH, HIGHESTMODSEQ */
+	bool qresync;		/* RFC 7162 QRESYNC (implies condstore) */
+	const char *cmd_name;	/* the running command, for logs */
 };
 
 /* Handlers get the parsed command and answer it, tagged reply included.
@@ -53,6 +66,22 @@ int imap_untagged(struct imap_session *s, const char *fmt, ...)
 const char *imap_capabilities(const struct imap_session *s);
 /* Whether LOGIN and AUTHENTICATE may be used now (only over TLS). */
 bool imap_login_allowed(const struct imap_session *s);
+
+/* Turns CONDSTORE on for the session (ENABLE CONDSTORE, or a
+ * CONDSTORE-enabling command: FETCH or SEARCH with MODSEQ, STORE with
+ * UNCHANGEDSINCE; RFC 7162 3.1). When a mailbox is selected and it was
+ * off, sends "* OK [HIGHESTMODSEQ n]" first (RFC 7162 3.1.2). Returns 0 or
+ * a stream error. */
+int imap_enable_condstore(struct imap_session *s);
+
+/* Answers "tag NO [code] text" for a store error (store.h codes) with its
+ * RFC 5530 response code: [UNAVAILABLE] for temporary errors,
+ * [NONEXISTENT] (or [TRYCREATE] when trycreate: APPEND, COPY and MOVE
+ * targets), [ALREADYEXISTS], [LIMIT], [CANNOT], [HASCHILDREN], [CORRUPTION]
+ * ... error is the store's static text (may be NULL); unexpected errors
+ * are logged. */
+int imap_reply_store_error(struct imap_session *s, const char *tag, int err,
+			   const char *error, bool trycreate);
 
 /* Command handlers. */
 int imap_cmd_capability(struct imap_session *s, struct imap_command *cmd);
