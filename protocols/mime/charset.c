@@ -66,7 +66,7 @@ static bool is_utf8_name(const char *cs)
 
 static int convert(iconv_t cd, const void *in, size_t len, struct buf *out)
 {
-	char chunk[4096];
+	char chunk[1024];
 	char *ip = (char *)in;
 	size_t left = len;
 	int r = 0;

@@ -86,12 +86,61 @@ static int hexval(uint8_t c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* A byte after "=" (RFC 2045 6.7 rules 1 and 5). Returns true when it was
+ * taken; false after flushing a broken escape into out (*o bytes), so the
+ * caller handles the byte as text. */
+static bool qp_escape(struct mime_decoder *d, uint8_t c, uint8_t *out, size_t *o)
+{
+	bool ws = c == ' ' || c == '\t', hex = hexval(c) >= 0;
+	switch (d->state) {
+	case QP_EQ:
+		if (c == '\n') {
+			d->npending = 0;	/* soft line break */
+			d->state = QP_TEXT;
+			return true;
+		}
+		if (hex || ws || c == '\r') {
+			d->state = hex ? QP_EQ_HEX : ws ? QP_EQ_WS : QP_EQ_CR;
+			d->pending[d->npending++] = c;
+			return true;
+		}
+		break;
+	case QP_EQ_HEX:
+		if (hex) {
+			out[0] = (uint8_t)(hexval(d->pending[1]) << 4 | hexval(c));
+			*o = 1;
+			d->npending = 0;
+			d->state = QP_TEXT;
+			return true;
+		}
+		break;
+	default:	/* QP_EQ_WS, QP_EQ_CR */
+		if (c == '\n') {
+			d->npending = 0;	/* soft line break */
+			d->state = QP_TEXT;
+			return true;
+		}
+		if (d->state == QP_EQ_WS && (ws || c == '\r') && d->npending < QP_WS_MAX) {
+			d->pending[d->npending++] = c;
+			if (c == '\r')
+				d->state = QP_EQ_CR;
+			return true;
+		}
+		break;
+	}
+	d->errors++;
+	*o = flush_pending(d, out);
+	return false;
+}
+
 /* Feeds one byte; returns the bytes written to out. */
 static size_t qp_byte(struct mime_decoder *d, uint8_t c, uint8_t *out)
 {
 	size_t o = 0;
 	bool ws = c == ' ' || c == '\t';
 	switch (d->state) {
+	case QP_TEXT:
+		break;
 	case QP_WS:
 		if (ws && d->npending < QP_WS_MAX) {
 			d->pending[d->npending++] = c;
@@ -119,48 +168,12 @@ static size_t qp_byte(struct mime_decoder *d, uint8_t c, uint8_t *out)
 		}
 		o = flush_pending(d, out);
 		break;
-	case QP_EQ:
-		if (hexval(c) >= 0 || ws || c == '\r' || c == '\n') {
-			d->state = hexval(c) >= 0 ? QP_EQ_HEX : ws ? QP_EQ_WS : QP_EQ_CR;
-			if (c == '\n')
-				d->npending = 0, d->state = QP_TEXT;	/* soft break */
-			else
-				d->pending[d->npending++] = c;
-			return 0;
-		}
-		d->errors++;
-		o = flush_pending(d, out);
-		break;
-	case QP_EQ_HEX:
-		if (hexval(c) >= 0) {
-			out[0] = (uint8_t)(hexval(d->pending[1]) << 4 | hexval(c));
-			d->npending = 0;
-			d->state = QP_TEXT;
-			return 1;
-		}
-		d->errors++;
-		o = flush_pending(d, out);
-		break;
-	case QP_EQ_WS:
-	case QP_EQ_CR:
-		if (c == '\n') {
-			d->npending = 0;	/* soft line break */
-			d->state = QP_TEXT;
-			return 0;
-		}
-		if (d->state == QP_EQ_WS && (ws || c == '\r') && d->npending < QP_WS_MAX) {
-			d->pending[d->npending++] = c;
-			if (c == '\r')
-				d->state = QP_EQ_CR;
-			return 0;
-		}
-		d->errors++;
-		o = flush_pending(d, out);
-		break;
 	default:
+		if (qp_escape(d, c, out, &o))
+			return o;
 		break;
 	}
-	/* QP_TEXT, or what is left of c after a flush. */
+	/* Text, or what is left of c after a flush. */
 	if (ws || c == '=') {
 		d->pending[d->npending++] = c;
 		d->state = ws ? QP_WS : QP_EQ;

@@ -72,8 +72,9 @@ extern const struct mime_limits mime_default_limits;
 #define MIME_MAX_BOUNDARY 200
 
 struct mime_param {
-	const char *name;	/* as in the message */
-	const char *value;	/* unquoted; raw bytes, no RFC 2231 decoding */
+	const char *name;	/* upper-cased (names are case-insensitive) */
+	const char *value;	/* unquoted; raw bytes, no RFC 2231 decoding
+				 * (manual: RFC 2184 is not implemented) */
 };
 
 /* Unfolded header values (RFC 5322 2.2.3) with outer whitespace trimmed and
@@ -103,9 +104,12 @@ struct mime_part {
 	struct mime_envelope *envelope;	/* on the root and enclosed messages */
 	unsigned nchildren, depth, flags;
 
-	/* Byte ranges of the message given to mime_parse(). The header block
-	 * includes its blank line; the body excludes the line break before a
-	 * boundary line (RFC 2046 5.1.1). */
+	/* Byte ranges of the message given to mime_parse(), the header
+	 * followed at once by the body (hdr_off + hdr_len == body_off), each
+	 * inside its parent's body. The header block includes its blank line;
+	 * the body excludes the line break before a boundary line (RFC 2046
+	 * 5.1.1). When that line break is the header's own last one (a part
+	 * with no body), the header loses it too: no blank line, no body. */
 	uint64_t hdr_off, hdr_len, body_off, body_len;
 	/* Text lines of the body: line feeds, plus one for a last line without
 	 * one. IMAP body-fld-lines for text/... and message/rfc822|global. */
