@@ -79,11 +79,13 @@ struct imap_view {
 	 * client knows as EXISTS (pending expunges included). */
 	uint32_t *uids;
 	uint32_t count, cap;
+	uint32_t first_unseen;	/* at open: sequence number, 0 if none */
 
 	/* \Recent (IMAP4rev1): the UIDs this session claimed. */
 	struct seqset recent;
 	/* Expunged in the store, not yet reported (UIDs still in uids). */
-	struct seqset pending_expunge;
+	uint32_t *pending;
+	size_t n_pending, cap_pending;
 	/* SEARCHRES (RFC 5182): the saved result as UIDs; "$" when the
 	 * client never saved one is the empty set. */
 	struct seqset saved;
@@ -92,6 +94,7 @@ struct imap_view {
 	 * the last FLAGS response; new ids are looked up on demand. */
 	char **keywords;
 	size_t n_keywords;
+	bool flags_dirty;	/* a keyword was learnt since the last FLAGS */
 
 	/* Flag changes already reported by the running command. */
 	struct imap_view_noted *noted;
@@ -142,6 +145,8 @@ uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid);
 
 /* Whether uid is \Recent for this session (always false for IMAP4rev2). */
 bool imap_view_is_recent(const struct imap_session *s, uint32_t uid);
+/* How many of the view's messages are \Recent for this session. */
+uint32_t imap_view_recent_count(const struct imap_session *s);
 
 /* Converts a sequence-set argument (an atom: "1:3,5,7:*", or "$" for the
  * SEARCHRES result) into messages of the view. uid_mode: the numbers are
@@ -153,18 +158,31 @@ bool imap_view_is_recent(const struct imap_session *s, uint32_t uid);
 int imap_view_msgset(struct imap_session *s, const struct imap_arg *arg, bool uid_mode,
 		     struct imap_msgset *out, const char **error_r);
 
-/* Appends "(\Flag ... keyword ...)" for a message: system flags, \Recent
- * when imap_view_is_recent(uid), keyword names by id (kw[0..n_kw), store
- * ids). Returns 0 or -EMSGSIZE from the buffer. */
+/* Coroutine (keyword names may come from the store). Appends
+ * "(\Flag ... keyword ...)" for a message: system flags, \Recent when
+ * imap_view_is_recent(uid), keyword names by id (kw[0..n_kw), store ids).
+ * Call imap_view_announce_keywords() before the first response that may
+ * use a keyword new to the client. Returns 0 or -EMSGSIZE from the
+ * buffer. */
 int imap_view_append_flags(struct imap_session *s, struct buf *out, uint32_t uid,
 			   uint32_t flags, const uint32_t *kw, size_t n_kw);
 
-/* The name of keyword id, looked up in the store when the view does not
- * know it yet; NULL if there is no such keyword. Valid while the view is. */
+/* Coroutine. The name of keyword id, looked up in the store when the view
+ * does not know it yet; NULL if there is no such keyword (or the store
+ * cannot say now). Valid while the view is. */
 const char *imap_view_keyword(struct imap_session *s, uint32_t id);
 
 /* Sends "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" with every
  * keyword the view knows (SELECT; sync when a keyword is new). */
 int imap_view_send_flags(struct imap_session *s);
+
+/* Coroutine. Learns the names of every keyword l uses (STORE's result,
+ * before its FETCH responses) and, if any is new to the client, sends
+ * FLAGS and PERMANENTFLAGS again (RFC 9051 7.3.5). Returns 0 or a stream
+ * error. */
+int imap_view_announce_keywords(struct imap_session *s, const struct meta_msgs *l);
+
+/* Internal to view*.c: claims \Recent for the selected view. */
+int imap_view__claim_recent(struct imap_session *s);
 
 #endif
