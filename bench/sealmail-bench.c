@@ -118,6 +118,8 @@ static void usage(FILE *f)
 		   "                            [--connections N] [--parallel K] [--settle-ms MS]\n");
 }
 
+int bench_store_main(int argc, char **argv);	/* scenario-store.c */
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -132,6 +134,8 @@ int main(int argc, char **argv)
 	};
 	struct bench_opts o = { .host = "127.0.0.1", .connections = 1000, .parallel = 64,
 				.settle_ms = 2000 };
+	if (argc >= 2 && strcmp(argv[1], "store") == 0)
+		return bench_store_main(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "idle") != 0) {
 		usage(stderr);
 		return 2;

@@ -4,8 +4,8 @@
  *
  * Per batch of pending rows, under the user's lock: each file's content
  * key is unwrapped from its header (one RSA operation: the only one in the
- * message's life) on the pool, one job per message so other users' work
- * interleaves; its instructions open with that key; then one metadata
+ * message's life) on the pool, one job per message, STORE_LANES at once;
+ * its instructions open with that key; then one metadata
  * transaction records the whole batch with every key re-wrapped
  * symmetrically; only then are the rows deleted from delivery.sqlite. A
  * crash between the two leaves rows whose files meta.sqlite already has:
@@ -35,7 +35,7 @@ void store__incoming_free(struct store__incoming *in)
 	memset(in, 0, sizeof(*in));
 }
 
-int store__incoming_read(struct store_user *u, struct store__incoming *in,
+int store__incoming_read(struct store_user *u, unsigned lane, struct store__incoming *in,
 			 uint8_t key_r[CRYPTO_KEY_LEN])
 {
 	char *path = xasprintf("%s/messages/%s", u->dir, in->file);
@@ -45,7 +45,7 @@ int store__incoming_read(struct store_user *u, struct store__incoming *in,
 
 	free(path);
 	if (r == 0)
-		r = store__key_from_header(u, rd, key_r);
+		r = store__key_from_header(u, lane, rd, key_r);
 	if (r == 0) {
 		in->size = msgfile_reader_size(rd);
 		r = store__key_seal(u, in->file, key_r, in->blob);
@@ -141,7 +141,6 @@ struct pending_job {
 	size_t n;
 	struct store__incoming *in;	/* n of them */
 	bool *drop;			/* row to delete */
-	size_t i;
 };
 
 static int list_job(void *p)
@@ -175,16 +174,16 @@ static void apply_instructions(struct store__incoming *in, const uint8_t key[CRY
 	delivery_instructions_free(&ins);
 }
 
-static int prepare_job(void *p)
+static int prepare_job(void *p, size_t i, unsigned lane)
 {
 	struct pending_job *j = p;
-	struct store__incoming *in = &j->in[j->i];
-	const struct delivery_pending *item = &j->items[j->i];
+	struct store__incoming *in = &j->in[i];
+	const struct delivery_pending *item = &j->items[i];
 	uint8_t key[CRYPTO_KEY_LEN];
 
 	snprintf(in->delivery_name, sizeof(in->delivery_name), "%s", item->file_name);
 	store__file_from_delivery(item->file_name, in->file);
-	int r = store__incoming_read(j->u, in, key);
+	int r = store__incoming_read(j->u, lane, in, key);
 	if (r == 0)
 		apply_instructions(in, key, item, store_now(j->u->store));
 	crypto_wipe(key, sizeof(key));
@@ -207,19 +206,20 @@ static int import_batch(struct store_user *u, struct delivery_pending *items, si
 			int *recorded)
 {
 	struct pending_job j = { .u = u, .items = items, .n = n };
-	int r = 0, gone = 0;
+	int r = 0, gone = 0, *res = xcalloc(n, sizeof(*res));
 
 	j.in = xcalloc(n, sizeof(*j.in));
 	j.drop = xcalloc(n, sizeof(*j.drop));
-	for (j.i = 0; j.i < n; j.i++) {
-		int e = r < 0 ? r : store__pool(prepare_job, &j);
-		if (e == -ENOENT)
-			j.drop[j.i] = true;	/* a row whose file is gone (delivery.h) */
-		if (e < 0)
-			j.in[j.i].skip = true;	/* -ENOKEY: the row waits for its key */
-		if (e < 0 && e != -ENOENT && e != -ENOKEY)
-			r = e;
+	store__pool_lanes(prepare_job, &j, n, res);
+	for (size_t i = 0; i < n; i++) {
+		if (res[i] == -ENOENT)
+			j.drop[i] = true;	/* a row whose file is gone (delivery.h) */
+		if (res[i] < 0)
+			j.in[i].skip = true;	/* -ENOKEY: the row waits for its key */
+		if (res[i] < 0 && res[i] != -ENOENT && res[i] != -ENOKEY && r == 0)
+			r = res[i];
 	}
+	free(res);
 	int rec = store__record(u, j.in, n);
 	if (rec > 0) {
 		*recorded += rec;

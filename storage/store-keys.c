@@ -42,11 +42,15 @@ int store__key_open(const struct store_user *u, const char *file, const uint8_t 
 /* The private key called name, loaded once per open user. A key that
  * cannot be loaded is an account problem an administrator can repair
  * (keys/ restored from a backup), so it is temporary: -ENOKEY. */
-static int private_key(struct store_user *u, const char *name, mbedtls_pk_context **pk_r)
+static int private_key(struct store_user *u, unsigned lane, const char *name,
+		       mbedtls_pk_context **pk_r)
 {
-	for (size_t i = 0; i < u->n_keys; i++) {
-		if (strcmp(u->keys[i].name, name) == 0) {
-			*pk_r = &u->keys[i].pk;
+	struct store__key **keys = &u->keys[lane];
+	size_t *n = &u->n_keys[lane];
+
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*keys)[i].name, name) == 0) {
+			*pk_r = &(*keys)[i].pk;
 			return 0;
 		}
 	}
@@ -56,24 +60,26 @@ static int private_key(struct store_user *u, const char *name, mbedtls_pk_contex
 	int r = keys_load_private(u->dir, u->master, name, &pk, NULL);
 	if (r < 0)
 		return r == -ENOENT || r == -EBADMSG ? -ENOKEY : r;
-	u->keys = xrealloc(u->keys, (u->n_keys + 1) * sizeof(*u->keys));
-	struct store__key *k = &u->keys[u->n_keys++];
+	*keys = xrealloc(*keys, (*n + 1) * sizeof(**keys));
+	struct store__key *k = &(*keys)[(*n)++];
 	snprintf(k->name, sizeof(k->name), "%s", name);
-	k->pk = pk;	/* the context holds pointers to itself only via heap */
+	k->pk = pk;	/* a copy is fine: the key's state is on the heap */
 	*pk_r = &k->pk;
 	return 0;
 }
 
 void store__keys_free(struct store_user *u)
 {
-	for (size_t i = 0; i < u->n_keys; i++)
-		mbedtls_pk_free(&u->keys[i].pk);
-	free(u->keys);
-	u->keys = NULL;
-	u->n_keys = 0;
+	for (unsigned lane = 0; lane < STORE_LANES; lane++) {
+		for (size_t i = 0; i < u->n_keys[lane]; i++)
+			mbedtls_pk_free(&u->keys[lane][i].pk);
+		free(u->keys[lane]);
+		u->keys[lane] = NULL;
+		u->n_keys[lane] = 0;
+	}
 }
 
-static int unwrap_header(struct store_user *u, const struct msgfile_wrap *w,
+static int unwrap_header(struct store_user *u, unsigned lane, const struct msgfile_wrap *w,
 			 uint8_t key_r[CRYPTO_KEY_LEN])
 {
 	uint8_t ik[CRYPTO_KEY_LEN];
@@ -82,7 +88,7 @@ static int unwrap_header(struct store_user *u, const struct msgfile_wrap *w,
 
 	switch (w->kind) {
 	case MSGFILE_WRAP_RSA_OAEP:
-		r = private_key(u, w->key_name, &pk);
+		r = private_key(u, lane, w->key_name, &pk);
 		if (r == 0)
 			r = keys_rsa_unwrap(pk, w->blob, w->blob_len, key_r);
 		return r == -EINVAL ? -EBADMSG : r;
@@ -97,10 +103,10 @@ static int unwrap_header(struct store_user *u, const struct msgfile_wrap *w,
 	}
 }
 
-int store__key_from_header(struct store_user *u, struct msgfile_reader *r,
+int store__key_from_header(struct store_user *u, unsigned lane, struct msgfile_reader *r,
 			   uint8_t key_r[CRYPTO_KEY_LEN])
 {
-	int ret = unwrap_header(u, msgfile_reader_wrap(r), key_r);
+	int ret = unwrap_header(u, lane, msgfile_reader_wrap(r), key_r);
 	if (ret == 0)
 		ret = msgfile_reader_set_key(r, key_r);
 	if (ret < 0)

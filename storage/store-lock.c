@@ -64,6 +64,74 @@ int store__pool(int (*fn)(void *arg), void *arg)
 	return r < 0 ? r : j.r;
 }
 
+struct lanes;
+
+struct lane_job {
+	struct lanes *l;
+	size_t i;
+	unsigned lane;
+	int r;
+};
+
+struct lane_start {
+	struct lanes *l;
+	unsigned lane;
+};
+
+struct lanes {
+	int (*fn)(void *arg, size_t i, unsigned lane);
+	void *arg;
+	int *res;
+	size_t n, next;
+	unsigned running;		/* helper coroutines not yet finished */
+	struct coro *waiter;
+	struct lane_start start[STORE_LANES];
+};
+
+static void lane_job_run(void *p)
+{
+	struct lane_job *j = p;
+	j->r = j->l->fn(j->l->arg, j->i, j->lane);
+}
+
+static void lane_loop(struct lanes *l, unsigned lane)
+{
+	while (l->next < l->n) {
+		struct lane_job j = { l, l->next++, lane, 0 };
+		int r = coro_await_work(lane_job_run, &j);
+		l->res[j.i] = r < 0 ? r : j.r;
+	}
+}
+
+static void lane_coro(void *p)
+{
+	struct lane_start *s = p;
+	struct lanes *l = s->l;
+
+	lane_loop(l, s->lane);
+	if (--l->running == 0 && l->waiter)
+		coro_wake(l->waiter, 0);
+}
+
+/* The caller works lane 0 and helper coroutines the others; the caller's
+ * frame, which they point into, waits for the last of them. */
+void store__pool_lanes(int (*fn)(void *arg, size_t i, unsigned lane), void *arg, size_t n,
+		       int *res)
+{
+	struct lanes l = { .fn = fn, .arg = arg, .res = res, .n = n };
+
+	for (unsigned k = 1; k < STORE_LANES && k < n; k++) {
+		l.start[k] = (struct lane_start){ &l, k };
+		if (coro_spawn(lane_coro, &l.start[k], 0))
+			l.running++;
+	}
+	lane_loop(&l, 0);
+	if (l.running > 0) {
+		l.waiter = coro_current();
+		coro_park(CORO_NO_DEADLINE, false);
+	}
+}
+
 void store__changed(struct store_user *u)
 {
 	u->seq++;

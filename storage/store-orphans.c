@@ -67,7 +67,7 @@ struct orphan_job {
 	struct meta_files known;
 	struct store__incoming *in;
 	int64_t *in_mtime;
-	size_t n_in, i;
+	size_t n_in, from;
 };
 
 /* messages/XX/<30 hex>, regular files old enough, as "XX/<30 hex>". */
@@ -159,28 +159,29 @@ static int known_job(void *p)
 
 /* Reads one orphan's key from its header: an RSA unwrap for a delivered
  * file, the internal key for an appended one. */
-static int read_job(void *p)
+static int read_job(void *p, size_t i, unsigned lane)
 {
 	struct orphan_job *j = p;
-	struct store__incoming *in = &j->in[j->i];
+	struct store__incoming *in = &j->in[j->from + i];
 	uint8_t key[CRYPTO_KEY_LEN];
-	int r = store__incoming_read(j->u, in, key);
+	int r = store__incoming_read(j->u, lane, in, key);
 
 	crypto_wipe(key, sizeof(key));
-	in->internal_date = j->in_mtime[j->i];
+	in->internal_date = j->in_mtime[j->from + i];
 	return r;
 }
 
 /* Records orphans in[from .. from + n); returns how many went in. */
 static int recover_batch(struct orphan_job *j, size_t from, size_t n)
 {
-	int r = 0;
-	for (j->i = from; j->i < from + n; j->i++) {
-		int e = r < 0 ? r : store__pool(read_job, j);
-		if (e < 0)
-			j->in[j->i].skip = true;	/* gone, or its key not loadable now */
-		if (e < 0 && e != -ENOENT && e != -ENOKEY)
-			r = e;
+	int r = 0, res[STORE_BATCH];
+	j->from = from;
+	store__pool_lanes(read_job, j, n, res);
+	for (size_t i = 0; i < n; i++) {
+		if (res[i] < 0)
+			j->in[from + i].skip = true;	/* gone, or its key not loadable now */
+		if (res[i] < 0 && res[i] != -ENOENT && res[i] != -ENOKEY && r == 0)
+			r = res[i];
 	}
 	int rec = store__record(j->u, j->in + from, n);
 	return r < 0 ? r : rec;

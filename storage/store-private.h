@@ -26,6 +26,10 @@
 #define STORE_META_KEY_PURPOSE "sealmail v1 message key "
 #define STORE_INTERNAL_WRAP_PURPOSE "sealmail v1 internal message key"
 #define STORE_BATCH 32		/* messages per metadata transaction */
+/* Pool jobs of one import in flight at once. Each lane has its own copy of
+ * the user's private keys: mbedTLS holds an RSA context's mutex for a whole
+ * private operation, so one context serialises the unwraps. */
+#define STORE_LANES 4
 
 /* A FIFO lock for coroutines: waiters park (not interruptible, not
  * cancellable) and the lock is handed to the first of them on unlock. */
@@ -45,6 +49,12 @@ void store__unlock(struct store__lock *l);
 /* Runs fn(arg) on the worker pool and returns its result (or the pool's
  * start-up error). */
 int store__pool(int (*fn)(void *arg), void *arg);
+
+/* Runs fn(arg, i, lane) on the pool for every i in [0, n), at most
+ * STORE_LANES at once, each with a lane number no other job in flight
+ * has; res[i] gets each result. Returns when all are done. */
+void store__pool_lanes(int (*fn)(void *arg, size_t i, unsigned lane), void *arg, size_t n,
+		       int *res);
 
 enum store__state {
 	STORE__NEW,	/* registered, not yet opened by a login */
@@ -80,8 +90,8 @@ struct store_user {
 	bool tag_valid;
 	struct store__cfg_id cfg;
 	struct meta *meta;
-	struct store__key *keys;	/* private keys loaded so far */
-	size_t n_keys;
+	struct store__key *keys[STORE_LANES];	/* private keys loaded so far */
+	size_t n_keys[STORE_LANES];
 	struct store__lock lock;
 	uint64_t seq;
 	struct coro_event changed;
@@ -124,7 +134,8 @@ void store__changed(struct store_user *u);
 int store__meta_call(struct store_user *u, int (*fn)(struct meta *m, void *arg), void *arg,
 		     unsigned how);
 
-/* Keys (store-keys.c); pool only, under the user's lock. */
+/* Keys (store-keys.c); pool only, under the user's lock; a lane's keys
+ * are used by one job at a time. */
 int store__key_seal(const struct store_user *u, const char *file,
 		    const uint8_t key[CRYPTO_KEY_LEN], uint8_t out[CRYPTO_WRAPPED_KEY_LEN]);
 int store__key_open(const struct store_user *u, const char *file, const uint8_t *blob,
@@ -133,7 +144,7 @@ int store__key_open(const struct store_user *u, const char *file, const uint8_t 
  * unwrap with a cached private key, or the internal key), checked with
  * msgfile_reader_set_key. -EBADMSG when it does not open; -ENOKEY or an
  * I/O code when the private key cannot be loaded (worth a later retry). */
-int store__key_from_header(struct store_user *u, struct msgfile_reader *r,
+int store__key_from_header(struct store_user *u, unsigned lane, struct msgfile_reader *r,
 			   uint8_t key_r[CRYPTO_KEY_LEN]);
 void store__keys_free(struct store_user *u);
 /* Makes a random file name "XX/<30 hex>" and the matching delivery name. */
@@ -159,8 +170,8 @@ struct store__incoming {
 };
 void store__incoming_free(struct store__incoming *in);
 /* Opens the file of in (by in->file), finds its key from the header and
- * fills size and blob. Pool, under the lock. */
-int store__incoming_read(struct store_user *u, struct store__incoming *in,
+ * fills size and blob. Pool, under the lock, in lane. */
+int store__incoming_read(struct store_user *u, unsigned lane, struct store__incoming *in,
 			 uint8_t key_r[CRYPTO_KEY_LEN]);
 /* Records n messages in one transaction (pool, under the lock): each goes
  * to its mailbox, or INBOX when that does not exist; an already known
