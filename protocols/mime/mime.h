@@ -7,7 +7,10 @@
  * The message is read through a random-access byte source, so the store can
  * decrypt ranges on demand: the parser never holds the whole message, only
  * one header field at a time (at most limits.max_header_line bytes) plus the
- * tree. Malformed input never fails a parse; only a failing source does.
+ * tree. The source is read once from start to end, in ranges of at most
+ * 16 KiB; a parse holds a 16 KiB window, one header field and the tree.
+ * Malformed input never fails a parse; only a failing source does. All
+ * functions are reentrant; a finished tree is read-only and can be shared.
  *
  * Limits (manual, "IMAP Characteristics" > Limits; src/util/limits.h):
  *  - at most max_depth (20) levels of multipart or message/rfc822 nesting:
@@ -230,8 +233,10 @@ void mime_section_free(struct mime_section *sec);
  * their folding and line ends, plus the header's blank line when it has one,
  * to out and returns 1. Returns -ENOENT for a part that does not exist or a
  * HEADER/TEXT on a part that is not message/rfc822|global, or a negative
- * errno from src or out. BODY[] is the whole message; part "1" of a
- * non-multipart message is its body; N.MIME is the header of part N. */
+ * errno from src or out (out->max bounds what a huge header can give).
+ * BODY[] is the whole message; part "1" of a non-multipart message is its
+ * body; N.MIME is the header of part N. Fields over the header line limit
+ * are left out of HEADER.FIELDS[.NOT]. */
 int mime_section_fetch(const struct mime_message *msg, const struct mime_source *src,
 		       const struct mime_section *sec, uint64_t *off_r, uint64_t *len_r,
 		       struct buf *out);
