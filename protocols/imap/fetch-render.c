@@ -383,7 +383,7 @@ static int write_response(struct imap_fetch_ctx *ctx, const struct imap_fetch_ms
 			  const struct mime_message *tree)
 {
 	const struct imap_fetch_req *req = ctx->req;
-	unsigned atts = req->atts | (m->add_flags ? IMAP_FETCH_FLAGS : 0);
+	unsigned atts = req->atts | m->add_atts;
 	const char *sep = "";
 	int r = buf_printf(&ctx->line, "* %u FETCH (", m->seq);
 	for (unsigned att = 1; r == 0 && att <= IMAP_FETCH_SAVEDATE; att <<= 1) {

@@ -108,7 +108,8 @@ struct imap_fetch_msg {
 	 * view knows keyword names and \Recent); NULL if unknown. */
 	const char *flags;
 	uint64_t modseq;
-	bool add_flags;		/* \Seen was just set: send FLAGS anyway */
+	unsigned add_atts;	/* sent although not asked: FLAGS (and
+				 * MODSEQ) when \Seen was just set */
 	/* INTERNALDATE, RFC822.SIZE, SAVEDATE, EMAILID: NULL if unknown. */
 	const struct meta_fetch_item *meta;
 	/* The bytes, when req->needs_source; NULL otherwise. */
