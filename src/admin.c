@@ -12,12 +12,15 @@
 
 #define ADMIN_MAX_ARGS 16
 
+int admin_cmd_delivered(struct admin_request *req);	/* admin-delivered.c */
+
 const struct admin_command admin_commands[] = {
 	{ "stats", "stats", admin_cmd_stats },
 	{ "reload", "reload", admin_cmd_reload },
 	{ "shutdown", "shutdown", admin_cmd_shutdown },
 	{ "user add", "user add NAME [password-follows]", admin_cmd_user_add },
 	{ "user list", "user list", admin_cmd_user_list },
+	{ "delivered", "delivered NAME", admin_cmd_delivered },
 };
 const size_t admin_command_count = sizeof(admin_commands) / sizeof(admin_commands[0]);
 

@@ -17,6 +17,7 @@
 #include "src/privdrop.h"
 #include "src/util/xmalloc.h"
 #include "protocols/imap/imap.h"
+#include "storage/store.h"
 
 /* Past the configured limit, a refusal still costs a coroutine and (for TLS)
  * a handshake; beyond this extra margin connections are closed unanswered. */
@@ -71,6 +72,8 @@ static void conn_release(struct conn *c)
 	stream_free(&c->stream);
 	tls_config_unref(&c->tls);
 	free(c);
+	if (srv->conns.count == 0)
+		coro_event_notify_all(&srv->conns_drained);
 }
 
 static void conn_run(void *arg)
@@ -302,6 +305,25 @@ int server_reload(struct server *srv, char **error_r)
 	return 0;
 }
 
+/* Closes the store once every session has logged out: sessions hold
+ * references into it until they end. */
+static void store_closer(void *arg)
+{
+	struct server *srv = arg;
+	while (srv->conns.count > 0)
+		coro_event_wait(&srv->conns_drained, CORO_NO_DEADLINE);
+	store_shutdown(&srv->store);
+}
+
+static void server_close_store(struct server *srv)
+{
+	if (!srv->store || srv->store_closing)
+		return;
+	srv->store_closing = true;
+	if (!coro_spawn(store_closer, srv, 0))
+		abort();
+}
+
 static void grace_expired(uv_timer_t *t)
 {
 	struct server *srv = t->data;
@@ -335,6 +357,7 @@ void server_stop(struct server *srv, int exit_status)
 	uv_close((uv_handle_t *)&srv->sig_int, NULL);
 	uv_close((uv_handle_t *)&srv->sig_hup, NULL);
 	looplag_stop(&srv->lag);
+	server_close_store(srv);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -409,7 +432,13 @@ static int server_setup(struct server *srv, const char *root, const char *config
 	if (r < 0) {
 		log_error("%s", err);
 		free(err);
+		return r;
 	}
+	/* After the privilege drop: the store creates files as the user
+	 * that owns the mail. */
+	r = store_new(srv->users_dir, NULL, &srv->store);
+	if (r < 0)
+		log_error("cannot start the store: %s", strerror(-r));
 	return r;
 }
 
@@ -429,6 +458,7 @@ int server_main(const char *root, const char *config_path)
 	srv.loop = uv_default_loop();
 	list_init(&srv.listeners);
 	list_init(&srv.conns);
+	coro_event_init(&srv.conns_drained);
 	srv.per_ip = iplimit_new();
 	coro_runtime_init(srv.loop);
 	int r = server_setup(&srv, root, config_path);
@@ -445,6 +475,8 @@ int server_main(const char *root, const char *config_path)
 	server_start_acceptors(&srv);
 	listen_sd_notify("READY=1");
 	log_notice("sealmail ready (pid %ld)", (long)getpid());
+	uv_run(srv.loop, UV_RUN_DEFAULT);
+	server_close_store(&srv);	/* if the loop ended without a stop */
 	uv_run(srv.loop, UV_RUN_DEFAULT);
 	uv_close((uv_handle_t *)&srv.grace_timer, NULL);
 	uv_run(srv.loop, UV_RUN_DEFAULT);

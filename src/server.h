@@ -69,6 +69,7 @@ struct listener {
 };
 
 struct loop_lag;
+struct store;
 
 struct server {
 	uv_loop_t *loop;
@@ -78,6 +79,12 @@ struct server {
 	struct list listeners;
 	struct list conns;
 	struct ip_table *per_ip;
+	/* The encrypted store of every user (storage/store.h), made at
+	 * start-up over users_dir and shut down once the last connection
+	 * has gone after a stop. */
+	struct store *store;
+	struct coro_event conns_drained;	/* notified when conns empties */
+	bool store_closing;
 	struct loop_lag *lag;
 	uint64_t next_conn_id;
 	uint32_t conn_count;

@@ -74,23 +74,23 @@ def test_bad_commands():
     c.close()
 
 
-def test_login_answers_no_until_storage_exists():
+def test_login_failures_are_authenticationfailed():
     c = srv.connect()
     c.readline()
     r = c.cmd('l1 LOGIN demo "secret pass"')[-1]
-    expect_match(r"^l1 NO \[UNAVAILABLE\]", r)
+    expect_match(r"^l1 NO \[AUTHENTICATIONFAILED\]", r)
     # Synchronizing literal: the server asks for the data with "+".
     c.send("l2 LOGIN {4}\r\n")
     expect(c.readline().startswith("+ "), "continuation request for literal")
     c.send("demo {6+}\r\nsecret\r\n")
-    expect_match(r"^l2 NO \[UNAVAILABLE\]", c.readline())
+    expect_match(r"^l2 NO \[AUTHENTICATIONFAILED\]", c.readline())
     # AUTHENTICATE PLAIN with SASL-IR and with a continuation.
     r = c.cmd("l3 AUTHENTICATE PLAIN AGRlbW8Ac2VjcmV0")[-1]
-    expect_match(r"^l3 NO \[UNAVAILABLE\]", r)
+    expect_match(r"^l3 NO \[AUTHENTICATIONFAILED\]", r)
     c.send("l4 AUTHENTICATE PLAIN\r\n")
     expect(c.readline() == "+ ", "empty continuation for PLAIN")
     c.send("AGRlbW8Ac2VjcmV0\r\n")
-    expect_match(r"^l4 NO \[UNAVAILABLE\]", c.readline())
+    expect_match(r"^l4 NO \[AUTHENTICATIONFAILED\]", c.readline())
     c.send("l5 AUTHENTICATE PLAIN\r\n")
     c.readline()
     c.send("*\r\n")
@@ -111,7 +111,7 @@ def test_imaplib_client():
         m.login("demo", "password")
         raise AssertionError("login unexpectedly succeeded")
     except imaplib.IMAP4.error as e:
-        expect("UNAVAILABLE" in str(e), "clear reason", e)
+        expect("AUTHENTICATIONFAILED" in str(e), "clear reason", e)
     typ, _ = m.noop()
     expect(typ == "OK", "NOOP via imaplib")
     m.logout()
@@ -123,7 +123,7 @@ def main():
         srv = s.start()
         status = run([test_tls_handshake_and_greeting, test_old_tls_refused,
                       test_capability_noop_logout, test_bad_commands,
-                      test_login_answers_no_until_storage_exists, test_imaplib_client])
+                      test_login_failures_are_authenticationfailed, test_imaplib_client])
         code = s.stop()
         expect(code == 0, "clean exit", code)
     sys.exit(status)
