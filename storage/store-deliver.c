@@ -33,7 +33,7 @@ int store_deliveries_arrived(struct store *st, const char *user_name)
 		return r;
 	struct store_user *u = store__user_find(st, j.dir);
 	free(j.dir);
-	if (!u || u->state != STORE__OPEN)
+	if (!u || u->state != STORE__OPEN || store_user_stale(u))
 		return 0;	/* the next login takes it in */
 	store__user_ref(u);
 	store__lock(&u->lock);

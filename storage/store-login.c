@@ -186,6 +186,10 @@ static int open_job(void *p)
 	if (r == -EACCES)
 		r = -EBADMSG;
 	crypto_wipe(key, sizeof(key));
+	if (r == 0 && stat(path, &s) == 0) {
+		u->db_dev = s.st_dev;
+		u->db_ino = s.st_ino;
+	}
 	if (r == 0) {
 		meta_set_clock(u->meta, store__clock, u->store);
 		r = crypto_derive(u->master, CRYPTO_LABEL_MESSAGE_KEY_WRAP, NULL, 0, u->kek,
@@ -197,6 +201,50 @@ static int open_job(void *p)
 	}
 	free(path);
 	return r;
+}
+
+/* Has meta.sqlite been removed or replaced since the open user opened it
+ * (manual: Backups and Recovery, done while the daemon runs)? Then the
+ * handle writes into a file nobody will read again. */
+static bool db_replaced(const struct store_user *u)
+{
+	char *path = xasprintf("%s/meta.sqlite", u->dir);
+	struct stat s;
+	bool same = stat(path, &s) == 0 && s.st_dev == u->db_dev && s.st_ino == u->db_ino;
+	free(path);
+	return !same;
+}
+
+bool store_user_stale(struct store_user *u)
+{
+	if (!u->stale && u->state == STORE__OPEN && db_replaced(u))
+		u->stale = true;
+	return u->stale;
+}
+
+/* Makes sure the registry holds no user of dir that a login must not
+ * reuse: one being closed is waited for; one whose meta.sqlite was
+ * replaced is closed now, or, while sessions still use it, the login
+ * fails with -EAGAIN (they should end: store_user_stale()). */
+static int wait_usable(struct store *st, const char *dir, char **error_r)
+{
+	for (;;) {
+		struct store_user *u = store__user_find(st, dir);
+		if (!u || (u->state != STORE__CLOSING && !store_user_stale(u)))
+			return 0;
+		if (u->state == STORE__OPEN && u->refs == 0) {
+			store__user_close(u);
+			continue;
+		}
+		if (u->state == STORE__OPEN) {
+			store__set_error(error_r, xasprintf("%s: meta.sqlite was replaced while "
+							    "sessions use it", dir));
+			return -EAGAIN;
+		}
+		int r = coro_event_wait(&st->user_closed, CORO_NO_DEADLINE);
+		if (r < 0)
+			return r;
+	}
 }
 
 /* --- External key rotation in the background ------------------------- */
@@ -303,8 +351,11 @@ int store_login(struct store *st, const char *name, const char *password,
 	r = find_user(st, name, password, &dir, error_r);
 	if (r < 0)
 		return r;
-	struct store_user *u = store__user_get(st, dir);
+	r = wait_usable(st, dir, error_r);
+	struct store_user *u = r == 0 ? store__user_get(st, dir) : NULL;
 	free(dir);
+	if (r < 0)
+		return r;
 	store__user_ref(u);
 	store__lock(&u->lock);
 	r = authenticate(u, password, error_r);

@@ -59,7 +59,7 @@ void store__pool_lanes(int (*fn)(void *arg, size_t i, unsigned lane), void *arg,
 enum store__state {
 	STORE__NEW,	/* registered, not yet opened by a login */
 	STORE__OPEN,	/* master key and meta handle held */
-	STORE__CLOSED,	/* unregistered, being freed */
+	STORE__CLOSING,	/* meta.sqlite being closed; then unregistered, freed */
 };
 
 struct store__key {
@@ -83,6 +83,11 @@ struct store_user {
 	char *dir;
 	unsigned refs;			/* sessions and operations in flight */
 	enum store__state state;
+	/* meta.sqlite was removed or replaced under the open handle: logins
+	 * wait until the last session left and the handle is closed */
+	bool stale;
+	dev_t db_dev;			/* the meta.sqlite the handle has open */
+	ino_t db_ino;
 	int64_t idle_deadline;		/* loop ms; meaningful when refs == 0 */
 	uint8_t master[CRYPTO_KEY_LEN];
 	uint8_t kek[CRYPTO_KEY_LEN];	/* wraps message keys in meta.sqlite */
@@ -105,6 +110,7 @@ struct store {
 	struct store_user *users;
 	struct coro_event reaper_wake;	/* a user went idle, or shutdown */
 	struct coro_event bg_done;	/* a background coroutine ended */
+	struct coro_event user_closed;	/* a closing user left the registry */
 	unsigned background;		/* reaper and rotations running */
 	struct coro *shutdown_waiter;	/* parked until background == 0 */
 	bool stopping;
@@ -115,7 +121,11 @@ struct store {
 struct store_user *store__user_get(struct store *st, const char *dir);
 void store__user_ref(struct store_user *u);
 void store__user_unref(struct store_user *u);
+/* The registered user of dir, in any state. */
 struct store_user *store__user_find(struct store *st, const char *dir);
+/* Closes u now (no session may use it) and frees it; st->user_closed is
+ * notified once it is out of the registry. */
+void store__user_close(struct store_user *u);
 int64_t store__clock(void *ctx);	/* meta_set_clock adapter, ctx = store */
 void store__set_error(char **error_r, char *msg);
 /* Background coroutines that store_shutdown() waits for: fn(arg) calls
@@ -185,7 +195,8 @@ int store__import_pending(struct store_user *u);
 /* Maintenance (store-maint.c): runs when due; under the lock. */
 int store__maintenance_if_due(struct store_user *u, char **error_r);
 int store__maintenance_locked(struct store_user *u, bool full, char **error_r);
-/* Orphan pass (store-orphans.c): grace in seconds. Pool, under the lock. */
+/* Orphan pass (store-orphans.c), under the lock: files older than grace
+ * seconds (0: any) that nothing knows go to INBOX. Returns how many. */
 int store__orphans(struct store_user *u, int64_t now, int64_t grace);
 
 #endif

@@ -123,7 +123,7 @@ void store__user_unref(struct store_user *u)
 		user_free(u);
 		return;
 	}
-	u->idle_deadline = coro_now_ms() + u->store->set.login_cache_ms;
+	u->idle_deadline = coro_now_ms() + (u->stale ? 0 : u->store->set.login_cache_ms);
 	coro_event_notify_all(&u->store->reaper_wake);
 }
 
@@ -142,15 +142,18 @@ static int close_job(void *arg)
 	return 0;
 }
 
-/* Takes u out of the registry (a login from now on opens it afresh) and
- * closes it. Callers make sure no session still uses it. */
-static void close_user(struct store_user *u)
+/* It stays in the registry while SQLite closes it, so that no login opens
+ * the same database meanwhile: closing a handle on a removed meta.sqlite
+ * deletes "meta.sqlite-wal" by name, which by then might be the new
+ * handle's. */
+void store__user_close(struct store_user *u)
 {
-	u->state = STORE__CLOSED;
-	unregister(u);
+	u->state = STORE__CLOSING;
 	store__lock(&u->lock);
 	store__pool(close_job, u);
 	store__unlock(&u->lock);
+	unregister(u);
+	coro_event_notify_all(&u->store->user_closed);
 	user_free(u);
 }
 
@@ -185,7 +188,7 @@ static void reaper_run(void *arg)
 				next = u->idle_deadline;
 		}
 		if (victim)
-			close_user(victim);
+			store__user_close(victim);
 		else
 			coro_event_wait(&st->reaper_wake, next);
 	}
@@ -204,6 +207,7 @@ int store_new(const char *users_dir, const struct store_settings *s, struct stor
 	crypto_random(st->secret, sizeof(st->secret));
 	coro_event_init(&st->reaper_wake);
 	coro_event_init(&st->bg_done);
+	coro_event_init(&st->user_closed);
 	st->background = 1;
 	if (!coro_spawn(reaper_run, st, 0)) {
 		crypto_wipe(st->secret, sizeof(st->secret));
@@ -239,7 +243,7 @@ int store_close_idle(struct store *st)
 			u = u->next;
 		if (!u)
 			return n;
-		close_user(u);
+		store__user_close(u);
 		n++;
 	}
 }
@@ -261,7 +265,7 @@ void store_shutdown(struct store **stp)
 	while (st->users) {
 		struct store_user *u = st->users;
 		if (u->state == STORE__OPEN) {
-			close_user(u);
+			store__user_close(u);
 		} else {
 			unregister(u);
 			user_free(u);

@@ -161,6 +161,14 @@ int store_change_password(struct store_user *user, const char *old_password,
 /* The canonical user directory (valid while the reference is held). */
 const char *store_user_dir(const struct store_user *user);
 
+/* True once meta.sqlite was removed or replaced (by an administrator
+ * restoring a backup, manual: Backups and Recovery) while the user was
+ * open: the sessions still using the old handle should end (IMAP BYE).
+ * New logins wait for them (-EAGAIN) and then open the new database,
+ * recovering every message into it when it was removed. Deliveries are
+ * not taken in meanwhile; they stay pending. */
+bool store_user_stale(struct store_user *user);
+
 /* --- Change notification --------------------------------------------- */
 
 /* The user's change counter: it grows with every change. */

@@ -101,6 +101,40 @@ STORE_TEST(a_lost_meta_sqlite_brings_every_message_back_to_inbox)
 	store_shutdown(&st);
 }
 
+/* The same while the daemon runs: the open user notices the new database,
+ * waits for its sessions, and recovers into the new one. */
+STORE_TEST(meta_sqlite_removed_while_the_user_is_open)
+{
+	struct store_settings s = st_settings();
+	struct store *st = st_store(&s);
+	struct store_user *u = st_login(st, ST_PASSWORD), *v = NULL;
+	char cmd[1024];
+	uint32_t *uids;
+
+	for (int i = 0; i < 3; i++)
+		st_append(u, "Drafts", TEXT("Subject: draft\r\n\r\n"), 0);
+	snprintf(cmd, sizeof(cmd), "rm -f %s/meta.sqlite %s/meta.sqlite-wal %s/meta.sqlite-shm",
+		 st_dir, st_dir, st_dir);
+	CHECK_INT(system(cmd), ==, 0);
+	CHECK_INT(store_login(st, "u", ST_PASSWORD, &v, NULL), ==, -EAGAIN);
+	CHECK(store_user_stale(u));
+	st_deliver_offline(TEXT("Subject: waits\r\n\r\n"), NULL);
+	CHECK_INT(store_deliveries_arrived(st, "u"), ==, 0);	/* not into the old one */
+	store_logout(&u);
+	u = st_login(st, ST_PASSWORD);
+	CHECK(!store_user_stale(u));
+	CHECK_INT(st_uids(u, "INBOX", &uids), ==, 4);
+	free(uids);
+	/* Once more, with no session left (the login cache holds it). */
+	store_logout(&u);
+	CHECK_INT(system(cmd), ==, 0);
+	u = st_login(st, ST_PASSWORD);
+	CHECK_INT(st_uids(u, "INBOX", &uids), ==, 4);
+	free(uids);
+	store_logout(&u);
+	store_shutdown(&st);
+}
+
 /* The file of the only message under messages/, heap. */
 static char *only_file(void)
 {
