@@ -1,0 +1,81 @@
+/* Helpers of the message commands (cmd-message.h): capabilities, the
+ * flags of the selected mailbox's messages, number sets. */
+#include "protocols/imap/cmd-message.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "protocols/imap/view.h"
+#include "storage/store.h"
+
+bool imap_has_capability(const struct imap_session *s, const char *cap)
+{
+	const char *caps = imap_capabilities(s);
+	size_t n = strlen(cap);
+	for (const char *p = caps; (p = strstr(p, cap)) != NULL; p += n)
+		if ((p == caps || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+int imap_flag_table_load(struct imap_session *s, struct imap_flag_table *t, const char **error_r)
+{
+	struct meta_changes ch;
+	int r = store_changes(s->user, s->view->mailbox_id, 0, &ch, error_r);
+	if (r < 0)
+		return r;
+	meta_msgs_free(&t->live);
+	t->live = ch.msgs;
+	memset(&ch.msgs, 0, sizeof(ch.msgs));
+	meta_changes_free(&ch);
+	return 0;
+}
+
+void imap_flag_table_free(struct imap_flag_table *t)
+{
+	meta_msgs_free(&t->live);
+	meta_msgs_free(&t->extra);
+}
+
+const struct meta_msg *imap_msgs_find(const struct meta_msgs *l, uint32_t uid)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->v[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < l->n && l->v[lo].uid == uid ? &l->v[lo] : NULL;
+}
+
+const struct meta_msg *imap_flag_table_find(const struct imap_flag_table *t, uint32_t uid,
+					    const struct meta_msgs **list_r)
+{
+	const struct meta_msg *m = imap_msgs_find(&t->extra, uid);
+	*list_r = m ? &t->extra : &t->live;
+	return m ? m : imap_msgs_find(&t->live, uid);
+}
+
+int imap_append_msg_flags(struct imap_session *s, struct buf *out, const struct meta_msgs *l,
+			  const struct meta_msg *m)
+{
+	return imap_view_append_flags(s, out, m->uid, m->flags, l->kw + m->kw_off, m->kw_n);
+}
+
+int imap_append_number_set(struct buf *out, const uint32_t *v, size_t n)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n;) {
+		size_t j = i;
+		while (j + 1 < n && v[j + 1] == v[j] + 1)
+			j++;
+		if (j == i)
+			r = buf_printf(out, "%s%u", i ? "," : "", v[i]);
+		else
+			r = buf_printf(out, "%s%u:%u", i ? "," : "", v[i], v[j]);
+		i = j + 1;
+	}
+	return r;
+}
