@@ -19,11 +19,14 @@ int imap_cmd_close(struct imap_session *s, struct imap_command *cmd)
 {
 	if (cmd->nargs != 0)
 		return imap_reply(s, cmd->tag, "BAD", "CLOSE takes no arguments");
-	if (!s->view->read_only) {
+	/* Only what the client knows of: a message delivered since it was
+	 * last told is not removed unseen (as EXPUNGE). */
+	if (!s->view->read_only && s->view->count) {
 		struct meta_uids uids = { 0 };
+		struct meta_uid_range known = { 1, s->view->uids[s->view->count - 1] };
 		uint64_t modseq = 0;
 		const char *err = NULL;
-		int r = store_expunge(s->user, s->view->mailbox_id, NULL, 0, 0, &uids, &modseq,
+		int r = store_expunge(s->user, s->view->mailbox_id, &known, 1, 0, &uids, &modseq,
 				      &err);
 		/* CLOSE has no NO: the mailbox is closed either way and the
 		 * messages stay \Deleted for a later EXPUNGE. */

@@ -8,14 +8,21 @@
 #include "protocols/imap/view.h"
 #include "storage/store.h"
 
+/* Expunges within the UID ranges (the whole of what the client knows
+ * when NULL: a message delivered since the last report is not removed
+ * before the client has even heard of it). */
 static int imap_expunge_proceed(struct imap_session *s, const char *tag,
 				const struct imap_msgset *set)
 {
 	struct meta_uids uids = { 0 };
 	uint64_t modseq = 0;
 	const char *err = NULL;
-	int r = store_expunge(s->user, s->view->mailbox_id, set ? set->uids : NULL,
-			      set ? set->n : 0, 0, &uids, &modseq, &err);
+	const struct imap_view *v = s->view;
+	struct meta_uid_range known = { 1, v->count ? v->uids[v->count - 1] : 1 };
+	int r = 0;
+	if (set || v->count)
+		r = store_expunge(s->user, v->mailbox_id, set ? set->uids : &known,
+				  set ? set->n : 1, 0, &uids, &modseq, &err);
 	if (r < 0)
 		return imap_reply_store_error(s, tag, r, err, false);
 	r = imap_view_report_expunged(s, uids.v, uids.n);

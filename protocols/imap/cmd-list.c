@@ -156,12 +156,12 @@ static int list_append_attrs(struct buf *b, const struct list_request *req,
 	else if (r == 0 && ((it->attrs & META_MBOX_NOSELECT) || (lsub && !it->selected)))
 		r = list_attr(b, "\\Noselect");
 	/* INBOX can have no children (manual, "Mailboxes"). */
-	if (r == 0 && exists && inbox)
+	if (r == 0 && exists && inbox && !lsub)
 		r = list_attr(b, "\\Noinferiors");
 	else if (r == 0 && exists && !lsub)
 		r = list_attr(b, it->attrs & META_MBOX_HAS_CHILDREN ? "\\HasChildren"
 								    : "\\HasNoChildren");
-	if (r == 0 && (req->ret & LIST_RET_SUBSCRIBED) && (it->attrs & META_MBOX_SUBSCRIBED))
+	if (r == 0 && !lsub && (req->ret & LIST_RET_SUBSCRIBED) && (it->attrs & META_MBOX_SUBSCRIBED))
 		r = list_attr(b, "\\Subscribed");
 	if (r == 0 && it->special_use && !lsub)
 		r = list_attr(b, req->kind == LIST_XLIST ? xlist_attr(it->special_use)
@@ -234,7 +234,8 @@ static int list_proceed(struct imap_session *s, const char *tag, struct list_req
 
 static int imap_list_common(struct imap_session *s, struct imap_command *cmd, enum list_kind kind)
 {
-	struct list_request req = { .kind = kind };
+	/* LSUB is LIST of the subscriptions with RFC 3501's '%' rule. */
+	struct list_request req = { .kind = kind, .sel = kind == LIST_LSUB ? LIST_SEL_SUBSCRIBED : 0 };
 	if (kind == LIST_LSUB && s->imap4rev2)
 		return imap_reply(s, cmd->tag, "BAD", "LSUB is not part of IMAP4rev2; use LIST");
 	int r = list_parse(s, cmd, &req);
