@@ -190,6 +190,18 @@ def test_selected_mailbox_deleted_by_another_session_ends_it():
     a.logout()
 
 
+def test_shutdown_says_bye_to_idlers():
+    """Last: stops the server while a session idles."""
+    m = login("alice")
+    m.select("INBOX")
+    idle_start(m)
+    time.sleep(0.05)
+    srv.signal(15)
+    line, _ = idle_wait(m, r"^\* BYE")
+    expect_match(r"^\* BYE \[UNAVAILABLE\] Server shutting down", line)
+    expect(srv.proc.wait(30) == 0, "clean exit after the idler left")
+
+
 def main():
     global srv
     with Server(listen=("imaps", "imap")) as s:
@@ -201,7 +213,8 @@ def main():
                                             input=PASSWORD + "\n"), users))
         status = run([test_imaplib_scenario, test_two_sessions_see_each_other,
                       test_wrong_passwords_are_throttled, test_plaintext_listener_refuses_login,
-                      test_selected_mailbox_deleted_by_another_session_ends_it])
+                      test_selected_mailbox_deleted_by_another_session_ends_it,
+                      test_shutdown_says_bye_to_idlers])
         code = s.stop()
         expect(code == 0, "clean exit", code)
     sys.exit(status)
