@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "protocols/imap/cmd-message.h"
 #include "protocols/imap/session.h"
 
 #define SEL (IMAP_CMD_SELECTED)
@@ -36,6 +37,7 @@ static const struct imap_command_def imap_commands[] = {
 	{ "UNSELECT", imap_cmd_unselect, SEL },
 	{ "EXPUNGE", imap_cmd_expunge, SEL },
 	{ "UID EXPUNGE", imap_cmd_expunge, SEL },
+	IMAP_MESSAGE_COMMANDS
 };
 
 const struct imap_command_def *imap_command_find(const char *name)

@@ -117,6 +117,8 @@ static const struct {
 	{ "IDLE", CAP_PREAUTH | CAP_AUTH },
 	{ "NAMESPACE", CAP_AUTH },
 	{ "UNSELECT", CAP_AUTH },
+	{ "UIDPLUS", CAP_AUTH },
+	{ "MOVE", CAP_AUTH },
 	{ "CHILDREN", CAP_AUTH },
 	{ "LIST-EXTENDED", CAP_AUTH },
 	{ "LIST-STATUS", CAP_AUTH },
@@ -124,6 +126,9 @@ static const struct {
 	{ "CREATE-SPECIAL-USE", CAP_AUTH },
 	{ "UTF8=ACCEPT", CAP_AUTH },
 	{ "STATUS=SIZE", CAP_AUTH },
+	{ "ESEARCH", CAP_AUTH },
+	{ "SEARCHRES", CAP_AUTH },
+	{ "BINARY", CAP_AUTH },
 	{ "XLIST", CAP_AUTH },
 };
 
