@@ -87,7 +87,10 @@ void coro_fd_close(struct coro_fd *w, void (*cb)(struct coro_fd *w))
 	/* The fd is closed in the close callback: libuv still has it
 	 * registered until then. */
 	uv_close((uv_handle_t *)&w->poll, close_cb);
-	if (w->waiter) {
+	/* A waiter already woken in the same batch (its deadline passed as
+	 * this closer woke up) is on its way with its own result; it sees the
+	 * close when it returns. Only a waiter still parked is woken here. */
+	if (w->waiter && w->waiter->state == CORO_PARKED) {
 		struct coro *c = w->waiter;
 		w->waiter = NULL;
 		coro_wake(c, -EBADF);

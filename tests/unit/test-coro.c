@@ -1076,6 +1076,41 @@ TEST(fd_wait_on_socketpair)
 	rt_finish();
 }
 
+/* A close that wakes up in the same timer batch as the waiter's deadline:
+ * the waiter is already woken (not parked) when the closer runs. */
+static int64_t same_deadline;
+
+static void fd_timed_reader_fn(void *arg)
+{
+	struct fdpair *p = arg;
+	p->r_timeout = coro_fd_wait(&p->w, UV_READABLE, same_deadline);
+}
+
+static void fd_same_time_closer_fn(void *arg)
+{
+	struct fdpair *p = arg;
+	CHECK_INT(coro_sleep_until(same_deadline), ==, 0);
+	coro_fd_close(&p->w, fd_closed_cb);
+}
+
+TEST(fd_close_in_the_batch_of_the_waiters_deadline)
+{
+	for (int closer_first = 0; closer_first < 2; closer_first++) {
+		struct fdpair p = { .r_timeout = 1 };
+		CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p.sv), ==, 0);
+		rt_start();
+		CHECK_INT(coro_fd_init(&p.w, p.sv[0]), ==, 0);
+		same_deadline = coro_deadline_in(20);
+		coro_spawn(closer_first ? fd_same_time_closer_fn : fd_timed_reader_fn, &p, 0);
+		coro_spawn(closer_first ? fd_timed_reader_fn : fd_same_time_closer_fn, &p, 0);
+		rt_run();
+		CHECK(p.r_timeout == -ETIMEDOUT || p.r_timeout == -EBADF);
+		CHECK(p.closed_cb);
+		close(p.sv[1]);
+		rt_finish();
+	}
+}
+
 static void fd_intr_fn(void *arg)
 {
 	struct fdpair *p = arg;
