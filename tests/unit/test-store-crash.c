@@ -92,7 +92,7 @@ static pid_t start_victim(const char *tool, unsigned seed, int *fd_r)
 }
 
 /* Runs the victim and kills it delay_ms after its start or, with
- * after_ready, after it logged in. */
+ * after_ready, after its first acknowledgement. */
 static void run_victim(const char *tool, unsigned seed, int delay_ms, bool after_ready)
 {
 	int fd;
@@ -119,7 +119,11 @@ static void run_victim(const char *tool, unsigned seed, int delay_ms, bool after
 		if (n <= 0)
 			break;
 		len += (size_t)n;
-		if (take_lines(buf, &len) && deadline == UINT64_MAX)
+		size_t acked_before = n_acks;
+		take_lines(buf, &len);
+		/* Armed only once the victim acknowledged something, so these runs
+		 * are killed mid-work however slow the login was. */
+		if (n_acks > acked_before && deadline == UINT64_MAX)
 			deadline = uv_hrtime() + delay;
 	}
 	close(fd);
