@@ -94,7 +94,7 @@ int imap_cmd_delete(struct imap_session *s, struct imap_command *cmd)
 	if (strcmp(name, "INBOX") == 0)
 		r = imap_reply(s, cmd->tag, "NO", "[CANNOT] INBOX cannot be deleted");
 	else if ((r = store_delete(s->user, name, &err)) < 0)
-		r = imap_reply_store_error(s, cmd->tag, r, err, false);
+		r = imap_reply_store_error(s, cmd->tag, r == -EINVAL ? -ENOENT : r, err, false);
 	else if ((r = mailbox_closed_under(s, name, false)) == 0)
 		r = imap_reply(s, cmd->tag, "OK", "DELETE completed");
 	free(name);

@@ -1,5 +1,6 @@
 /* SELECT and EXAMINE (RFC 9051 6.3.2, 6.3.3; RFC 3501 6.3.1, 6.3.2 for
  * IMAP4rev1 clients; RFC 7162 3.1.8 for the CONDSTORE parameter). */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -87,8 +88,9 @@ static int imap_select(struct imap_session *s, struct imap_command *cmd, bool re
 	struct imap_view *v = NULL;
 	r = imap_view_open(s, name, read_only, &v, &err);
 	free(name);
+	/* A name the store would refuse names no mailbox. */
 	if (r < 0)
-		return imap_reply_store_error(s, cmd->tag, r, err, false);
+		return imap_reply_store_error(s, cmd->tag, r == -EINVAL ? -ENOENT : r, err, false);
 	s->view = v;
 	s->state = IMAP_STATE_SELECTED;
 	return select_send(s, cmd->tag);

@@ -120,8 +120,8 @@ int imap_cmd_status(struct imap_session *s, struct imap_command *cmd)
 	struct meta_status st;
 	const char *err = NULL;
 	r = store_status(s->user, name, 0, &st, &err);
-	if (r < 0)
-		r = imap_reply_store_error(s, cmd->tag, r, err, false);
+	if (r < 0)	/* a name the store would refuse names no mailbox */
+		r = imap_reply_store_error(s, cmd->tag, r == -EINVAL ? -ENOENT : r, err, false);
 	else if (st.noselect)
 		r = imap_reply(s, cmd->tag, "NO", "[CANNOT] Mailbox is not selectable");
 	else if ((r = imap_status_send(s, name, items, &st)) == 0)

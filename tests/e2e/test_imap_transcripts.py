@@ -11,6 +11,8 @@ Format of a .t file (one directive per line):
     | ...                       "| " lines that follow (LF line ends; deliver
                                turns them into CRLF)
     % listen imap              also open the cleartext listener
+    % config LINE              a line for sealmail.toml (after [listen],
+                               [tls] and [log]: start with a [section])
 
     C: text                    client line on connection 1 (CRLF added)
     C2: text                   ... on connection 2 (any number)
@@ -58,7 +60,7 @@ class ScriptError(AssertionError):
 def parse(path):
     """Returns (header, steps): header has users, deliveries, listeners;
     each step is (lineno, kind, conn, mod, text, body)."""
-    header = {"users": {}, "deliver": [], "listen": ["imaps"]}
+    header = {"users": {}, "deliver": [], "listen": ["imaps"], "config": []}
     steps = []
     with open(path, encoding="utf-8") as f:
         lines = f.read().split("\n")
@@ -80,6 +82,8 @@ def parse(path):
                 header["users"][words[1]] = words[2] if len(words) > 2 else "secret"
             elif words[0] == "deliver":
                 header["deliver"].append((words[1:], body))
+            elif words[0] == "config":
+                header["config"].append(raw[len("% config "):])
             elif words[0] == "listen":
                 header["listen"] += [w for w in words[1:] if w not in header["listen"]]
             else:
@@ -256,7 +260,7 @@ def deliver(root, args, body):
 
 def run_script(path):
     header, steps = parse(path)
-    with Server(listen=tuple(header["listen"])) as srv:
+    with Server(listen=tuple(header["listen"]), extra="\n".join(header["config"])) as srv:
         for name in header["users"]:
             shutil.copytree(os.path.join(TEMPLATE, name),
                             os.path.join(srv.root, "users", name), symlinks=True)

@@ -1,11 +1,15 @@
 # ENABLE (RFC 5161, RFC 9051 6.3.1), ID (RFC 2971), NAMESPACE (RFC 2342,
 # RFC 9051 6.3.10), CAPABILITY and NOOP in every state.
 % user alice
+% config [identification]
+% config support_url = "https://mail.example.org/help"
+% config name = "not us"
 
 S: * OK [CAPABILITY ...] sealmail ready
 # ID works before login, with NIL or a list; the answer names us.
+# [identification] adds entries ('_' becomes '-'); name stays ours.
 C: i1 ID NIL
-S: * ID ("name" "sealmail" "version" "{{[0-9.]+}}")
+S: * ID ("name" "sealmail" "version" "{{[0-9.]+}}" "support-url" "https://mail.example.org/help")
 S: i1 OK ID completed
 C: i2 ID ("name" "transcript" "version" "1.0" "os" NIL)
 S: * ID ("name" "sealmail" ...)

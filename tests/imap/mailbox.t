@@ -86,6 +86,8 @@ C: d7 DELETE INBOX
 S: d7 NO [CANNOT] INBOX cannot be deleted
 C: d8 DELETE
 S: d8 BAD Usage: DELETE mailbox
+C: d10 DELETE .hidden
+S: d10 NO [NONEXISTENT] No such mailbox
 C: d9 SELECT foo
 S: d9 NO [NONEXISTENT] No such mailbox
 # RFC 9051 6.3.6: RENAME moves the children along.

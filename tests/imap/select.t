@@ -127,6 +127,12 @@ C: f3 CHECK
 S: f3 BAD CHECK is not valid in this state
 C: f4 SELECT
 S: f4 BAD Usage: SELECT mailbox [(CONDSTORE)]
+C: f6 SELECT ""
+S: f6 NO [NONEXISTENT] No such mailbox
+C: f7 EXAMINE "#news"
+S: f7 NO [NONEXISTENT] No such mailbox
+C: f8 STATUS "a%b" (MESSAGES)
+S: f8 NO [NONEXISTENT] No such mailbox
 C: f5 SELECT INBOX (QRESYNC (1 2))
 S: f5 BAD Usage: SELECT mailbox [(CONDSTORE)]
 # CONDSTORE (RFC 7162 3.1.8): the SELECT parameter turns it on.
