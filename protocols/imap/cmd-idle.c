@@ -19,6 +19,10 @@
 #include "src/server.h"
 #include "storage/store.h"
 
+/* The watcher only waits on an event: a small stack keeps an idling
+ * session cheap (bench: 10,000 sessions in IDLE). */
+#define IDLE_WATCHER_STACK (16 * 1024)
+
 struct idle_watch {
 	struct store_user *user;
 	struct coro *session;	/* the coroutine to wake */
@@ -107,7 +111,7 @@ int imap_cmd_idle(struct imap_session *s, struct imap_command *cmd)
 		.seen = s->view ? s->view->change_seq : store_change_seq(s->user),
 	};
 	coro_event_init(&w.done_ev);
-	struct coro *watcher = coro_spawn(idle_watcher, &w, 0);
+	struct coro *watcher = coro_spawn(idle_watcher, &w, IDLE_WATCHER_STACK);
 	if (!watcher)
 		return imap_reply(s, cmd->tag, "NO", "[UNAVAILABLE] Cannot idle now");
 	r = idle_loop(s, &w);
