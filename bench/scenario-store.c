@@ -12,8 +12,9 @@
  *     taken in at once: one RSA unwrap), and spread over N offline users;
  *   - how fast the first user's offline deliveries are taken in at login;
  *   - login time through Argon2 and through the login cache;
- *   - read throughput of one 20 MiB message, and of 10,000 (--small) small
- *     messages appended first (whose append rate is printed too);
+ *   - read throughput of one 20 MiB message (1 MiB, 64 KiB and 4 KiB
+ *     reads), and of 10,000 (--small) small messages appended first (whose
+ *     append rate is printed too);
  *   - the loop's longest iteration while all that ran, since nothing the
  *     store does may block the loop for more than about a millisecond.
  * Numbers, not pass/fail. */
@@ -277,7 +278,7 @@ static void small_messages(struct store_user *u, double *append_rate, double *re
 static void sb_run(void *arg)
 {
 	double offline, online, spread, import_rate, argon_ms, cache_us, big_append;
-	double big_1m, big_64k, small_append, small_read, small_mib;
+	double big_1m, big_64k, big_4k, small_append, small_read, small_mib;
 	struct store_settings s;
 
 	store_settings_default(&s);
@@ -301,6 +302,7 @@ static void sb_run(void *arg)
 	store_mailbox_find(u, "INBOX", &inbox, NULL);
 	big_1m = read_big(u, inbox, uid, STORE_READ_MAX);
 	big_64k = read_big(u, inbox, uid, 64 * 1024);
+	big_4k = read_big(u, inbox, uid, 4096);
 	small_messages(u, &small_append, &small_read, &small_mib);
 	store_logout(&u);
 	store_shutdown(&sb.st);
@@ -318,6 +320,7 @@ static void sb_run(void *arg)
 	printf("%-52s %10.1f MiB/s\n", "append of a 20 MiB message", big_append);
 	printf("%-52s %10.1f MiB/s\n", "read of a 20 MiB message, 1 MiB reads", big_1m);
 	printf("%-52s %10.1f MiB/s\n", "read of a 20 MiB message, 64 KiB reads", big_64k);
+	printf("%-52s %10.1f MiB/s\n", "read of a 20 MiB message, 4 KiB reads", big_4k);
 	printf("%-52s %10.0f /s\n", "appends of 4 KiB messages", small_append);
 	printf("%-52s %10.0f /s\n", "reads of 4 KiB messages (open + read + close)", small_read);
 	printf("%-52s %10.1f MiB/s\n", "  the same in bytes", small_mib);

@@ -16,12 +16,16 @@
 #include "src/util/xmalloc.h"
 
 #define STORE_PREFETCH (64 * 1024)	/* bodies read whole at open */
+#define STORE_WINDOW (64 * 1024)	/* small reads are served from a window */
 
 struct store_message {
 	struct store_message_info info;
 	int fd;
 	struct msgfile_reader *rd;
 	uint8_t *data;		/* the whole body, when prefetched or a stub */
+	uint8_t *win;		/* else the last window read for small reads */
+	uint64_t win_off;
+	size_t win_len;
 	/* the read job's arguments */
 	uint64_t off;
 	void *out;
@@ -204,6 +208,33 @@ static int read_job(void *p)
 	return (int)n;	/* at most STORE_READ_MAX */
 }
 
+/* A parser reads a message in small pieces, mostly in order: each piece
+ * would cost a trip to the pool, so a read smaller than the window fills
+ * the window (aligned, STORE_WINDOW bytes) and later reads inside it are
+ * copies. Larger reads go straight to the caller's buffer. */
+static ssize_t read_window(struct store_message *msg, uint64_t offset, void *buf, size_t len)
+{
+	if (!msg->win || offset < msg->win_off || offset >= msg->win_off + msg->win_len) {
+		if (!msg->win)
+			msg->win = xmalloc(STORE_WINDOW);
+		msg->win_len = 0;
+		msg->off = offset - offset % STORE_WINDOW;
+		msg->out = msg->win;
+		msg->len = STORE_WINDOW;
+		int n = store__pool(read_job, msg);
+		if (n <= 0)
+			return n < 0 ? n : -EBADMSG;
+		msg->win_off = msg->off;
+		msg->win_len = (size_t)n;
+		if (offset >= msg->win_off + msg->win_len)
+			return -EBADMSG;	/* shorter than its size said */
+	}
+	size_t avail = (size_t)(msg->win_off + msg->win_len - offset);
+	size_t n = len < avail ? len : avail;
+	memcpy(buf, msg->win + (offset - msg->win_off), n);
+	return (ssize_t)n;
+}
+
 ssize_t store_message_read(struct store_message *msg, uint64_t offset, void *buf, size_t len)
 {
 	if (offset >= msg->info.size || len == 0)
@@ -214,6 +245,8 @@ ssize_t store_message_read(struct store_message *msg, uint64_t offset, void *buf
 		memcpy(buf, msg->data + offset, len);
 		return (ssize_t)len;
 	}
+	if (len < STORE_WINDOW)
+		return read_window(msg, offset, buf, len);
 	msg->off = offset;
 	msg->out = buf;
 	msg->len = len < STORE_READ_MAX ? len : STORE_READ_MAX;
@@ -230,6 +263,9 @@ void store_message_close(struct store_message **msgp)
 	if (msg->fd >= 0)
 		close(msg->fd);
 	free_data(msg);
+	if (msg->win)
+		crypto_wipe(msg->win, STORE_WINDOW);
+	free(msg->win);
 	for (size_t i = 0; i < msg->info.n_keywords; i++)
 		free(msg->info.keywords[i]);
 	free(msg->info.keywords);

@@ -234,11 +234,14 @@ int store_message_open(struct store_user *user, int64_t mailbox, uint32_t uid,
 
 const struct store_message_info *store_message_info(const struct store_message *msg);
 
-/* Coroutine (it may not yield when the range was read at open). Copies up
- * to len bytes of the message from offset into buf: the number copied, 0
- * at or past the end, or -EBADMSG when a chunk the range touches fails
- * authentication (buf then holds nothing valid). At most
- * STORE_READ_MAX bytes are decrypted per call, in bounded memory. */
+/* Coroutine (it does not yield when the range is already in memory).
+ * Copies up to len bytes of the message from offset into buf and returns
+ * how many: fewer than len is normal (callers loop), 0 at or past the
+ * end; or -EBADMSG when a chunk the range touches fails authentication
+ * (buf then holds nothing valid). Memory stays bounded whatever the size:
+ * reads under 64 KiB are served from a 64 KiB window of plaintext (one
+ * trip to the pool per window), larger ones decrypt at most STORE_READ_MAX
+ * bytes per call straight into buf. */
 #define STORE_READ_MAX (1024 * 1024)
 ssize_t store_message_read(struct store_message *msg, uint64_t offset, void *buf, size_t len);
 
