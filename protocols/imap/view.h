@@ -27,10 +27,12 @@
  *     expunge log) and reported by the next sync that allows them.
  * RFC 9051 7.5.1: EXPUNGE must not be sent while answering FETCH, STORE or
  * SEARCH (the sequence-number forms), nor when no command is in progress.
- * So every command valid in the selected state calls imap_view_sync()
- * just before its tagged OK/NO: with allow_expunge false for FETCH, STORE,
- * SEARCH (and COPY, whose NO must not follow expunges it caused), true for
+ * So every command valid in the selected state syncs just before its
+ * tagged OK/NO: imap_reply() does it (session.h), with allow_expunge false
+ * for the commands flagged IMAP_CMD_NO_EXPUNGE in the table (FETCH, STORE,
+ * SEARCH, and COPY, whose NO must not follow expunges it caused), true for
  * the UID forms and the others. NOOP, CHECK and IDLE rely on it entirely.
+ * A command may call imap_view_sync() earlier itself (IDLE, EXPUNGE).
  *
  * A command that reported a message's new flags itself (STORE without
  * .SILENT, FETCH that set \Seen) calls imap_view_note_reported() with the

@@ -45,6 +45,12 @@ C: a8 STATUS INBOX MESSAGES
 S: a8 BAD ...
 C: a9 STATUS nosuch (MESSAGES)
 S: a9 NO [NONEXISTENT] No such mailbox
+# RFC 9051 6.3.11 example (items come back in our fixed order).
+C: A041 CREATE blurdybloop
+S: A041 OK CREATE completed
+C: A042 STATUS blurdybloop (UIDNEXT MESSAGES)
+S: * STATUS blurdybloop (MESSAGES 0 UIDNEXT 1)
+S: A042 OK STATUS completed
 # EXAMINE: read-only, and \Recent is left for a read-write session.
 C: b1 EXAMINE INBOX
 S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
