@@ -9,7 +9,7 @@
 
 static int read_item(sqlite3_stmt *st, struct meta_fetch_item *it)
 {
-	int64_t size, tz, missing;
+	int64_t size = 0, tz = 0, missing = 0;
 	int r = meta__col_u32(st, 0, 1, META_UID_MAX, &it->uid);
 	if (r == 0)
 		r = meta__col_int(st, 1, 1, INT64_MAX, &it->message_id);

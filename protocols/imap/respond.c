@@ -21,8 +21,8 @@
  * bug in the caller, not something a client can cause. */
 #define IMAP_RESPONSE_MAX (1024 * 1024)
 
-static int imap_vsend(struct imap_session *s, const char *prefix, const char *fmt,
-		      va_list ap)
+static int __attribute__((format(printf, 3, 0)))
+imap_vsend(struct imap_session *s, const char *prefix, const char *fmt, va_list ap)
 {
 	struct buf b = BUF_INIT(IMAP_RESPONSE_MAX);
 	int r = buf_puts(&b, prefix);
