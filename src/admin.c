@@ -12,7 +12,6 @@
 
 #define ADMIN_MAX_ARGS 16
 
-int admin_cmd_delivered(struct admin_request *req);	/* admin-delivered.c */
 
 const struct admin_command admin_commands[] = {
 	{ "stats", "stats", admin_cmd_stats },

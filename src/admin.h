@@ -54,5 +54,6 @@ int admin_cmd_reload(struct admin_request *req);
 int admin_cmd_shutdown(struct admin_request *req);
 int admin_cmd_user_add(struct admin_request *req);
 int admin_cmd_user_list(struct admin_request *req);
+int admin_cmd_delivered(struct admin_request *req);
 
 #endif
