@@ -39,7 +39,8 @@
  * Temporary failures, worth retrying later (IMAP NO [UNAVAILABLE], SMTP
  * 4xx), are those for which store_error_is_temporary() is true:
  *   -EAGAIN -EBUSY -EINTR -ETIMEDOUT -ENOSPC -EDQUOT -ENOMEM -EMFILE
- *   -ENFILE -EIO -EROFS -ENOKEY -EUCLEAN
+ *   -ENFILE -EIO -EROFS -ENOKEY -EUCLEAN, and -ECANCELED (the store is
+ *   shutting down)
  * Everything else is permanent for that request:
  *   -EACCES     login refused (unknown user, disabled user, wrong password:
  *               indistinguishable, all cost one Argon2 run)
@@ -49,7 +50,6 @@
  *   -EBADMSG    damaged data: a message file or database page that fails
  *               authentication; never wrong bytes
  *   -EPROTONOSUPPORT  data written by a newer sealmail
- *   -ECANCELED  the store is shutting down
  * Functions with "const char **error_r" set it on failure to a static
  * string without user data (metadata calls pass meta's through); those with
  * "char **error_r" set a heap string for the log that the caller frees
@@ -142,8 +142,10 @@ bool store_error_is_temporary(int err);
  * maintenance runs when due, and the external key is rotated in the
  * background when due. A failure of these later steps does not fail the
  * login (the mail is safe, the next login retries). Returns 0, -EACCES
- * (unknown or disabled user, wrong password: same cost), or another code
- * (a broken user.toml, a damaged or newer meta.sqlite, I/O). */
+ * (unknown or disabled user, wrong password: one Argon2 run each, an
+ * unknown user's at the default cost), -EAGAIN (meta.sqlite was replaced
+ * while sessions still use the old one: store_user_stale()), or another
+ * code (a broken user.toml, a damaged or newer meta.sqlite, I/O). */
 int store_login(struct store *store, const char *name, const char *password,
 		struct store_user **user_r, char **error_r);
 
