@@ -70,6 +70,10 @@ unsigned coro_event_notify_all(struct coro_event *ev)
 		struct coro *c = w->c;
 		waiter_unlink(ev, w);
 		w->c = NULL;
+		/* A waiter already woken (interrupted or cancelled by another
+		 * coroutine, not yet run) leaves with that result. */
+		if (c->state != CORO_PARKED)
+			continue;
 		coro_wake(c, 0);
 		n++;
 	}

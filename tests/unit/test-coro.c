@@ -1015,6 +1015,35 @@ TEST(event_timeout_unlinks_waiter)
 	rt_finish();
 }
 
+/* A waiter interrupted by another coroutine, which then notifies the event
+ * before the waiter has run: the waiter leaves with -EINTR, nobody aborts. */
+static struct coro_event race_ev;
+static int race_r = 1;
+
+static void race_waiter_fn(void *arg)
+{
+	race_r = coro_event_wait(&race_ev, CORO_NO_DEADLINE);
+}
+
+static void race_notifier_fn(void *arg)
+{
+	coro_interrupt(arg);
+	CHECK_INT(coro_event_notify_all(&race_ev), ==, 0);
+}
+
+TEST(event_notify_after_interrupt_from_a_coroutine)
+{
+	coro_event_init(&race_ev);
+	rt_start();
+	struct coro *w = coro_spawn(race_waiter_fn, NULL, 0);
+	rt_run(); /* the waiter parks; nothing else keeps the loop */
+	coro_spawn(race_notifier_fn, w, 0);
+	rt_run();
+	CHECK_INT(race_r, ==, -EINTR);
+	CHECK(!coro_event_has_waiters(&race_ev));
+	rt_finish();
+}
+
 /* --- File descriptors ---------------------------------------------------- */
 
 struct fdpair {
