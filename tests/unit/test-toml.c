@@ -7,36 +7,6 @@
 
 #include "src/toml.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_LSAN 1
-#endif
-#endif
-#ifdef HAVE_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
-
-/* The harness ends each forked test with _exit(), which skips
- * LeakSanitizer's exit-time check, so tests ask for it themselves. */
-static void leak_check(void)
-{
-#ifdef HAVE_LSAN
-	if (__lsan_do_recoverable_leak_check() != 0)
-		test_fail(__FILE__, __LINE__, "memory leaked");
-#endif
-}
-
-#define LTEST(name)                                                            \
-	static void name##_body(void);                                         \
-	TEST(name)                                                             \
-	{                                                                      \
-		name##_body();                                                 \
-		leak_check();                                                  \
-	}                                                                      \
-	static void name##_body(void)
-
 static struct toml_value *parse_ok_at(const char *file, int line,
 				      const char *text)
 {
@@ -132,7 +102,7 @@ static const char manual_doc[] =
 	"[diagnostic]\n"
 	"stderr = null\n";
 
-LTEST(manual_example)
+TEST(manual_example)
 {
 	struct toml_value *root = PARSE_OK(manual_doc);
 
@@ -162,7 +132,7 @@ LTEST(manual_example)
 	toml_free(NULL);
 }
 
-LTEST(keys_bare_quoted_dotted)
+TEST(keys_bare_quoted_dotted)
 {
 	struct toml_value *root = PARSE_OK(
 		"bare_key-1 = 1\n"
@@ -189,7 +159,7 @@ LTEST(keys_bare_quoted_dotted)
 	toml_free(&root);
 }
 
-LTEST(strings_basic_and_literal)
+TEST(strings_basic_and_literal)
 {
 	struct toml_value *root = PARSE_OK(
 		"a = \"tab\\there \\\"q\\\" back\\\\slash\"\n"
@@ -211,7 +181,7 @@ LTEST(strings_basic_and_literal)
 	toml_free(&root);
 }
 
-LTEST(strings_multiline)
+TEST(strings_multiline)
 {
 	struct toml_value *root = PARSE_OK(
 		"a = \"\"\"\n"
@@ -245,7 +215,7 @@ LTEST(strings_multiline)
 	toml_free(&root);
 }
 
-LTEST(integers_all_forms)
+TEST(integers_all_forms)
 {
 	struct toml_value *root = PARSE_OK(
 		"a = 0\nb = +17\nc = -42\nd = 1_000_000\ne = -0\n"
@@ -275,7 +245,7 @@ LTEST(integers_all_forms)
 	toml_free(&root);
 }
 
-LTEST(integer_errors)
+TEST(integer_errors)
 {
 	PARSE_ERR("x = 9223372036854775808\n",
 		  "t.toml:1: key 'x': integer out of range");
@@ -302,7 +272,7 @@ LTEST(integer_errors)
 	PARSE_ERR("x = 1 2\n", "t.toml:1: unexpected '2' after value");
 }
 
-LTEST(unsupported_values)
+TEST(unsupported_values)
 {
 	PARSE_ERR("[a]\nx = 3.14\n",
 		  "t.toml:2: key 'a.x': floating-point numbers are not supported");
@@ -326,7 +296,7 @@ LTEST(unsupported_values)
 		  "t.toml:1: key 'x': invalid value 'True' (strings need quotes)");
 }
 
-LTEST(booleans_and_null)
+TEST(booleans_and_null)
 {
 	struct toml_value *root = PARSE_OK("t = true\nf = false # no\nn = null\n");
 
@@ -339,7 +309,7 @@ LTEST(booleans_and_null)
 		  "t.toml:1: key 'x': invalid value 'truee' (strings need quotes)");
 }
 
-LTEST(arrays)
+TEST(arrays)
 {
 	struct toml_value *root = PARSE_OK(
 		"a = []\n"
@@ -378,7 +348,7 @@ LTEST(arrays)
 	PARSE_ERR("a = [1,\n2,\n", "t.toml:1: key 'a': unterminated array");
 }
 
-LTEST(inline_tables)
+TEST(inline_tables)
 {
 	struct toml_value *root = PARSE_OK(
 		"name = { first = \"Tom\", last = \"Preston-Werner\" }\n"
@@ -411,7 +381,7 @@ LTEST(inline_tables)
 		  "t.toml:2: key 'a' is already defined (line 1)");
 }
 
-LTEST(table_definition_rules)
+TEST(table_definition_rules)
 {
 	/* Defining a super-table after a sub-table is fine, once. */
 	struct toml_value *root = PARSE_OK(
@@ -445,7 +415,7 @@ LTEST(table_definition_rules)
 	PARSE_ERR("[a]\n[\"a\"]\n", "t.toml:2: table 'a' is already defined (line 1)");
 }
 
-LTEST(string_errors)
+TEST(string_errors)
 {
 	PARSE_ERR("a = \"abc\n", "t.toml:1: key 'a': unterminated string");
 	PARSE_ERR("a = \"abc", "t.toml:1: key 'a': unterminated string");
@@ -475,7 +445,7 @@ LTEST(string_errors)
 	PARSE_ERR("\"a\\qb\" = 1\n", "t.toml:1: invalid escape sequence '\\q'");
 }
 
-LTEST(control_characters_and_utf8)
+TEST(control_characters_and_utf8)
 {
 	PARSE_ERR("a = \"x\x01y\"\n",
 		  "t.toml:1: key 'a': control character U+0001 in string");
@@ -503,7 +473,7 @@ LTEST(control_characters_and_utf8)
 	toml_free(&root);
 }
 
-LTEST(syntax_errors)
+TEST(syntax_errors)
 {
 	PARSE_ERR("foo\n", "t.toml:1: expected '=' after key 'foo'");
 	PARSE_ERR("a = 1\nfoo bar = 1\n", "t.toml:2: expected '=' after key 'foo'");
@@ -520,7 +490,7 @@ LTEST(syntax_errors)
 	PARSE_ERR("[a.]\n", "t.toml:1: unexpected ']' where a key was expected");
 }
 
-LTEST(limits)
+TEST(limits)
 {
 	struct toml_limits lim = { .max_size = 64, .max_string = 8, .max_depth = 3 };
 	struct toml_value *root = NULL;
@@ -563,7 +533,7 @@ LTEST(limits)
 	PARSE_ERR_N(deep, sizeof(deep), "t.toml:1: key 'a': nested too deeply (limit 32)");
 }
 
-LTEST(many_keys)
+TEST(many_keys)
 {
 	/* Enough keys to exercise the hash index growing. */
 	char buf[64];
@@ -585,7 +555,7 @@ LTEST(many_keys)
 	free(doc);
 }
 
-LTEST(lines_and_unused)
+TEST(lines_and_unused)
 {
 	struct toml_value *root = PARSE_OK(
 		"top = 1\n"			/* 1 */
@@ -635,7 +605,7 @@ LTEST(lines_and_unused)
 	toml_free(&root);
 }
 
-LTEST(key_join_and_type_names)
+TEST(key_join_and_type_names)
 {
 	char *s;
 
@@ -698,7 +668,7 @@ static void parse_or_fail_cleanly(const char *text, size_t len)
  * every strict prefix of a valid document must parse or fail cleanly. The
  * prefixes are copied to exactly-sized heap blocks so AddressSanitizer
  * sees any read past the end. */
-LTEST(every_prefix)
+TEST(every_prefix)
 {
 	const char *docs[] = { manual_doc, rich_doc };
 
@@ -722,7 +692,7 @@ LTEST(every_prefix)
 }
 
 /* Each byte replaced by each of the characters that steer the grammar. */
-LTEST(mutations)
+TEST(mutations)
 {
 	static const char subst[] = "\"'[]{}=\n\r\\.,#0 \t\x01\xff\xc3";
 	size_t len = strlen(rich_doc);
