@@ -31,17 +31,7 @@ static uint8_t template_master[ACCOUNT_KEY_LEN];
 
 /* Test strings stay reachable from here until the test's process exits, so
  * the leak check at the end of each test stays quiet without free() noise. */
-static void *kept[4096];
-static size_t n_kept;
-
-static void *keep(void *p)
-{
-	CHECK(n_kept < sizeof(kept) / sizeof(kept[0]));
-	kept[n_kept++] = p;
-	return p;
-}
-
-#define S(...) ((char *)keep(xasprintf(__VA_ARGS__)))
+#define S(...) TEST_STR(__VA_ARGS__)
 
 /* A fresh root with users/ holding a copy of the template as "alice";
  * returns the users dir, and the user dir in *user_dir_r. */
@@ -61,7 +51,7 @@ static char *read_text(const char *path)
 	char *data;
 	size_t len;
 	CHECK_INT(userdir_read_file(path, 1 << 20, &data, &len, NULL), ==, 0);
-	return keep(data);
+	return test_keep(data);
 }
 
 static void write_text(const char *path, const char *text)
@@ -182,7 +172,7 @@ TEST(login_with_a_wrong_password_is_eacces)
 
 	fresh_users(&user);
 	CHECK_INT(account_login(user, PASSWORD "!", master, &err), ==, -EACCES);
-	CHECK(strstr(keep(err), "wrong password"));
+	CHECK(strstr(test_keep(err), "wrong password"));
 	CHECK_MEM(master, zero, sizeof(master));
 	CHECK_INT(account_login(user, "", master, NULL), ==, -EACCES);
 }
@@ -196,7 +186,7 @@ TEST(change_password_keeps_the_master_key_and_restores_from_backup)
 	char *toml = S("%s/user.toml", user);
 	char *before = read_text(toml);
 	CHECK_INT(account_change_password(user, PASSWORD, "new secret", &backup, NULL), ==, 0);
-	CHECK(keep(backup) != NULL);
+	CHECK(test_keep(backup) != NULL);
 	char *prefix = S("%s/tmp/config-backup-", user);
 	CHECK(strncmp(backup, prefix, strlen(prefix)) == 0);
 	CHECK_STR(read_text(backup), before);	/* a byte-for-byte copy */
@@ -224,7 +214,7 @@ TEST(change_password_with_a_wrong_old_password_changes_nothing)
 	char *toml = S("%s/user.toml", user);
 	char *before = read_text(toml);
 	CHECK_INT(account_change_password(user, "guess", "new", &backup, &err), ==, -EACCES);
-	CHECK(backup == NULL && strstr(keep(err), "wrong password"));
+	CHECK(backup == NULL && strstr(test_keep(err), "wrong password"));
 	CHECK_STR(read_text(toml), before);
 	char *tmp = S("%s/tmp", user);
 	DIR *d = opendir(tmp);
@@ -244,7 +234,7 @@ TEST(two_changes_in_one_second_keep_both_backups)
 	CHECK_INT(account_change_password(user, PASSWORD, "two", &b1, NULL), ==, 0);
 	CHECK_INT(account_change_password(user, "two", "three", &b2, NULL), ==, 0);
 	CHECK_INT(account_change_password(user, "three", "four", &b3, NULL), ==, 0);
-	keep(b1), keep(b2), keep(b3);
+	test_keep(b1), test_keep(b2), test_keep(b3);
 	CHECK(strcmp(b1, b2) != 0 && strcmp(b2, b3) != 0 && strcmp(b1, b3) != 0);
 	CHECK_INT(account_login(user, "four", master, NULL), ==, 0);
 	CHECK_MEM(master, template_master, sizeof(master));
@@ -350,7 +340,7 @@ TEST(prune_removes_only_backups_older_than_a_day)
 	/* A real backup is kept for a day. */
 	char *backup;
 	CHECK_INT(account_change_password(user, PASSWORD, "n", &backup, NULL), ==, 0);
-	keep(backup);
+	test_keep(backup);
 	/* 23 h on, the two above that were 2 h and 23 h old go, not it. */
 	CHECK_INT(account_prune_config_backups(user, time(NULL) + 23 * h, NULL), ==, 2);
 	CHECK(exists(backup));
@@ -361,17 +351,17 @@ TEST(prune_removes_only_backups_older_than_a_day)
 TEST(lookup_follows_aliases_and_refuses_disabled_users)
 {
 	char *user, *users = fresh_users(&user), *dir = NULL, *err = NULL;
-	char *real = keep(realpath(user, NULL));
+	char *real = test_keep(realpath(user, NULL));
 	uint8_t master[ACCOUNT_KEY_LEN];
 
 	CHECK(symlink("alice", S("%s/bob", users)) == 0);
 	CHECK(symlink(user, S("%s/robert", users)) == 0);
 	CHECK_INT(userdir_lookup(users, "alice", &dir, NULL), ==, 0);
-	CHECK_STR(keep(dir), real);
+	CHECK_STR(test_keep(dir), real);
 	CHECK_INT(userdir_lookup(users, "bob", &dir, NULL), ==, 0);
-	CHECK_STR(keep(dir), real);
+	CHECK_STR(test_keep(dir), real);
 	CHECK_INT(userdir_lookup(users, "robert", &dir, NULL), ==, 0);
-	CHECK_STR(keep(dir), real);
+	CHECK_STR(test_keep(dir), real);
 	CHECK_INT(account_login(dir, PASSWORD, master, NULL), ==, 0);
 
 	const char *missing[] = { "carol", "", "..", ".", "a/b", "alice/", "bad\xff" };
@@ -384,7 +374,7 @@ TEST(lookup_follows_aliases_and_refuses_disabled_users)
 	char *off = S("%s/%%alice", users);
 	CHECK(rename(user, off) == 0);
 	CHECK_INT(userdir_lookup(users, "%alice", &dir, &err), ==, -ENOENT);
-	CHECK(strstr(keep(err), "no such user"));
+	CHECK(strstr(test_keep(err), "no such user"));
 	CHECK_INT(userdir_lookup(users, "alice", &dir, NULL), ==, -ENOENT);
 	CHECK_INT(userdir_lookup(users, "bob", &dir, NULL), ==, -ENOENT);	/* dangling */
 	CHECK(symlink("%alice", S("%s/bobby", users)) == 0);
@@ -393,7 +383,7 @@ TEST(lookup_follows_aliases_and_refuses_disabled_users)
 	/* Renaming renames: nothing inside records the name. */
 	CHECK(rename(off, S("%s/alicia", users)) == 0);
 	CHECK_INT(userdir_lookup(users, "alicia", &dir, NULL), ==, 0);
-	keep(dir);
+	test_keep(dir);
 	CHECK_INT(account_login(dir, PASSWORD, master, NULL), ==, 0);
 	CHECK_MEM(master, template_master, sizeof(master));
 
@@ -426,7 +416,7 @@ static void expect_broken(const char *from, const char *to, int code, const char
 
 	fresh_users(&user);
 	int r = read_edited(user, from, to, &err);
-	keep(err);
+	test_keep(err);
 	if (r != code || !err || !strstr(err, msg))
 		test_fail(__FILE__, __LINE__, "'%s' -> '%s': %d \"%s\", want %d \"%s\"", from, to,
 			  r, err ? err : "", code, msg);
@@ -469,7 +459,7 @@ TEST(truncated_empty_and_huge_user_toml_fail_cleanly)
 	/* Every key is required, so every cut is refused, down to the last
 	 * quote (only the final newline may go). */
 	for (size_t cut = 0; cut + 1 < len; cut++) {
-		write_text(path, keep(xstrndup(text, cut)));
+		write_text(path, test_keep(xstrndup(text, cut)));
 		int r = account_config_read(user, &cfg, &err);
 		if (r == 0)
 			test_fail(__FILE__, __LINE__, "truncated at %zu accepted", cut);
@@ -477,17 +467,17 @@ TEST(truncated_empty_and_huge_user_toml_fail_cleanly)
 		CHECK(err != NULL);
 		free(err);
 	}
-	write_text(path, keep(xstrndup(text, len - 1)));
+	write_text(path, test_keep(xstrndup(text, len - 1)));
 	CHECK_INT(account_config_read(user, &cfg, NULL), ==, 0);
 	account_config_free(&cfg);
-	char *huge = keep(xmalloc(ACCOUNT_CONFIG_MAX + 2));
+	char *huge = test_keep(xmalloc(ACCOUNT_CONFIG_MAX + 2));
 	memset(huge, '#', ACCOUNT_CONFIG_MAX + 1);
 	huge[ACCOUNT_CONFIG_MAX + 1] = '\0';
 	write_text(path, huge);
 	CHECK_INT(account_config_read(user, &cfg, NULL), ==, -EFBIG);
 	unlink(path);
 	CHECK_INT(account_config_read(user, &cfg, &err), ==, -ENOENT);
-	CHECK(strstr(keep(err), "user.toml"));
+	CHECK(strstr(test_keep(err), "user.toml"));
 }
 
 TEST(settings_round_trip_with_escaping)
@@ -517,7 +507,7 @@ TEST(settings_round_trip_with_escaping)
 	struct account_settings bad2 = { .smtp_out_save = "a\nb" };
 	struct account_settings bad3 = { .smtp_out_save = "\xff" };
 	CHECK_INT(account_update_settings(user, &bad1, &err), ==, -EINVAL);
-	CHECK(strstr(keep(err), "'internal'"));
+	CHECK(strstr(test_keep(err), "'internal'"));
 	CHECK_INT(account_update_settings(user, &bad2, NULL), ==, -EINVAL);
 	CHECK_INT(account_update_settings(user, &bad3, NULL), ==, -EINVAL);
 	CHECK_STR(read_text(path), before);

@@ -31,19 +31,7 @@ static const struct argon_params cheap = { .memory_kib = 256, .iterations = 1, .
 static char template_root[64];
 static uint8_t master[ACCOUNT_KEY_LEN];
 
-/* Everything a test allocates stays reachable here, so the leak check
- * after each test sees only real leaks of the code under test. */
-static void *kept[8192];
-static size_t n_kept;
-
-static void *keep(void *p)
-{
-	CHECK(n_kept < sizeof(kept) / sizeof(kept[0]));
-	kept[n_kept++] = p;
-	return p;
-}
-
-#define S(...) ((char *)keep(xasprintf(__VA_ARGS__)))
+#define S(...) TEST_STR(__VA_ARGS__)
 
 struct user {
 	char *users, *dir;
@@ -93,7 +81,7 @@ static char *deliver(const struct user *u, const void *data, size_t len,
 		test_fail(__FILE__, __LINE__, "delivery: %d %s", r, err);
 	close(fd);
 	CHECK(delivery_file_name_valid(name));
-	return keep(name);
+	return test_keep(name);
 }
 
 static size_t count_files(const char *dir)
@@ -148,7 +136,7 @@ static struct taken take(const struct user *u, const char *file_name)
 		if (strcmp(items[i].file_name, file_name) == 0)
 			row = i;
 	CHECK(row != SIZE_MAX);
-	int fd = open(keep(delivery_message_path(u->dir, file_name)), O_RDONLY | O_CLOEXEC);
+	int fd = open(test_keep(delivery_message_path(u->dir, file_name)), O_RDONLY | O_CLOEXEC);
 	CHECK(fd >= 0);
 	CHECK_INT(msgfile_reader_open(fd, &r), ==, 0);
 	const struct msgfile_wrap *w = msgfile_reader_wrap(r);
@@ -162,15 +150,15 @@ static struct taken take(const struct user *u, const char *file_name)
 	CHECK_INT(delivery_open_instructions(key, items[row].instructions,
 					     items[row].instructions_len, &t.in), ==, 0);
 	t.len = (size_t)msgfile_reader_size(r);
-	t.data = keep(xmalloc(t.len + 1));
+	t.data = test_keep(xmalloc(t.len + 1));
 	CHECK_INT(msgfile_read_range(r, 0, t.data, t.len), ==, (ssize_t)t.len);
 	msgfile_reader_free(&r);
 	close(fd);
 	delivery_pending_free(&items, n);
-	keep(t.in.mailbox);
-	keep(t.in.flags);
+	test_keep(t.in.mailbox);
+	test_keep(t.in.flags);
 	for (size_t i = 0; i < t.in.nflags; i++)
-		keep(t.in.flags[i]);
+		test_keep(t.in.flags[i]);
 	return t;
 }
 
@@ -209,7 +197,7 @@ TEST(streaming_in_odd_pieces_and_defaults)
 {
 	struct user u = fresh_user();
 	size_t len = 300 * 1024, pieces[] = { 1, 7, 4096, 65537, 3 };
-	uint8_t *data = keep(pattern(len, 9));
+	uint8_t *data = test_keep(pattern(len, 9));
 	struct delivery *d;
 	char *name;
 
@@ -221,13 +209,13 @@ TEST(streaming_in_odd_pieces_and_defaults)
 	}
 	CHECK_INT(delivery_commit(&d, &name, NULL), ==, 0);
 	CHECK(d == NULL);
-	keep(name);
+	test_keep(name);
 	struct taken t = take(&u, name);
 	CHECK_INT(t.len, ==, len);
 	CHECK_MEM(t.data, data, len);
 	CHECK_STR(t.in.mailbox, "INBOX");
 	CHECK_INT(t.in.nflags, ==, 0);
-	CHECK_STR((char *)keep(delivery_message_path("/x", name)),
+	CHECK_STR((char *)test_keep(delivery_message_path("/x", name)),
 		  S("/x/messages/%.2s/%s", name, name + 2));
 	CHECK(delivery_message_path("/x", "../../etc/passwd") == NULL);
 }
@@ -261,7 +249,7 @@ static void check_eol(const struct user *u, enum delivery_eol eol, const char *i
 		for (size_t i = 0; i < strlen(in); i += bytewise ? 1 : strlen(in))
 			CHECK_INT(delivery_write(d, in + i, bytewise ? 1 : strlen(in)), ==, 0);
 		CHECK_INT(delivery_commit(&d, &name, NULL), ==, 0);
-		keep(name);
+		test_keep(name);
 		struct taken t = take(u, name);
 		t.data[t.len] = '\0';
 		if (t.len != strlen(want) || memcmp(t.data, want, t.len) != 0)
@@ -289,14 +277,14 @@ TEST(oversize_is_refused_and_leaves_nothing)
 {
 	struct user u = fresh_user();
 	struct delivery_opts o = { .max_size = 1000 };
-	uint8_t *data = keep(pattern(1001, 3));
+	uint8_t *data = test_keep(pattern(1001, 3));
 	struct delivery *d;
 	char *err = NULL;
 
 	CHECK(deliver(&u, data, 1000, &o) != NULL);
 	int fd = memfd_with(data, 1001);
 	CHECK_INT(delivery_deliver_fd(u.users, "u", fd, &o, NULL, &err), ==, -EFBIG);
-	keep(err);
+	test_keep(err);
 	CHECK(strstr(err, "larger than 1000 bytes"));
 	/* The limit applies to what is stored, after conversion. */
 	o = (struct delivery_opts){ .max_size = 10, .eol = DELIVERY_EOL_UNIX_TO_DOS };
@@ -308,7 +296,7 @@ TEST(oversize_is_refused_and_leaves_nothing)
 	/* The default limit is SEAL_MAX_MESSAGE, whatever max_size asks. */
 	o = (struct delivery_opts){ .max_size = (uint64_t)SEAL_MAX_MESSAGE * 2 };
 	size_t mib = 1 << 20;
-	uint8_t *zeros = keep(xcalloc(1, mib));
+	uint8_t *zeros = test_keep(xcalloc(1, mib));
 	CHECK_INT(delivery_begin(u.users, "u", &o, &d, NULL), ==, 0);
 	for (size_t i = 0; i < SEAL_MAX_MESSAGE / mib; i++)
 		CHECK_INT(delivery_write(d, zeros, mib), ==, 0);
@@ -327,7 +315,7 @@ TEST(empty_message_is_bad_data)
 
 	int fd = memfd_with("", 0);
 	CHECK_INT(delivery_deliver_fd(u.users, "u", fd, NULL, NULL, &err), ==, -EINVAL);
-	keep(err);
+	test_keep(err);
 	CHECK_STR(err, "the message is empty");
 	CHECK_INT(delivery_begin(u.users, "u", NULL, &d, NULL), ==, 0);
 	CHECK_INT(delivery_write(d, "", 0), ==, 0);
@@ -345,7 +333,7 @@ TEST(unknown_disabled_and_aliased_users)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_INT(delivery_begin(u.users, bad[i], NULL, &d, NULL), ==, -ENOENT);
 	CHECK_INT(delivery_begin(u.users, "nobody", NULL, &d, &err), ==, -ENOENT);
-	keep(err);
+	test_keep(err);
 	CHECK_STR(err, "no such user 'nobody'");
 	CHECK(symlink("u", S("%s/alias", u.users)) == 0);
 	int fd = memfd_with("hi\r\n", 4);
@@ -366,7 +354,7 @@ TEST(missing_external_key_is_temporary)
 
 	CHECK(unlink(S("%s/keys/external.current", u.dir)) == 0);
 	CHECK_INT(delivery_begin(u.users, "u", NULL, &d, &err), ==, -ENOKEY);
-	keep(err);
+	test_keep(err);
 	CHECK(strstr(err, "external key"));
 	CHECK(delivery_error_is_temporary(-ENOKEY));
 	CHECK_INT(count_files(S("%s/tmp", u.dir)), ==, 0);
@@ -437,7 +425,7 @@ TEST(options_are_checked_canonical_and_deduplicated)
 	CHECK_STR(t.in.flags[1], "$x");
 	o = (struct delivery_opts){ .flags = recent, .nflags = 1 };
 	CHECK_INT(delivery_begin(u.users, "u", &o, &d, &err), ==, -EINVAL);
-	keep(err);
+	test_keep(err);
 	CHECK(strstr(err, "\\Recent"));
 	o = (struct delivery_opts){ .mailbox = "a//b" };
 	CHECK_INT(delivery_begin(u.users, "u", &o, &d, NULL), ==, -EINVAL);
@@ -479,7 +467,7 @@ TEST(pending_list_order_limit_and_done)
 	CHECK_STR(items[1].file_name, names[2]);
 	delivery_pending_free(&items, n);
 	/* The file stays: the store owns it once taken in. */
-	CHECK(access(keep(delivery_message_path(u.dir, names[1])), F_OK) == 0);
+	CHECK(access(test_keep(delivery_message_path(u.dir, names[1])), F_OK) == 0);
 }
 
 TEST(instructions_open_only_with_their_key)
@@ -504,7 +492,7 @@ TEST(instructions_open_only_with_their_key)
 	/* Row 2's key is not row 0's: swapped rows do not open. */
 	struct delivery_pending *last = &items[2];
 	mbedtls_pk_context pk;
-	int fd = open(keep(delivery_message_path(u.dir, last->file_name)), O_RDONLY);
+	int fd = open(test_keep(delivery_message_path(u.dir, last->file_name)), O_RDONLY);
 	struct msgfile_reader *r;
 	CHECK_INT(msgfile_reader_open(fd, &r), ==, 0);
 	CHECK_INT(keys_load_private(u.dir, master, msgfile_reader_wrap(r)->key_name, &pk, NULL), ==,
@@ -537,7 +525,7 @@ TEST(failed_row_insert_takes_the_file_back)
 	CHECK(mkdir(S("%s/%s", u.dir, DELIVERY_DB_NAME), 0700) == 0);
 	int fd = memfd_with("hello\r\n", 7);
 	int r = delivery_deliver_fd(u.users, "u", fd, NULL, NULL, &err);
-	keep(err);
+	test_keep(err);
 	CHECK_INT(r, <, 0);
 	CHECK(err && strstr(err, DELIVERY_DB_NAME));
 	CHECK_INT(count_files(S("%s/messages", u.dir)), ==, 0);
@@ -604,7 +592,7 @@ TEST(concurrent_threads_all_land)
 		CHECK(pthread_join(t[i], NULL) == 0);
 		CHECK_INT(w[i].failures, ==, 0);
 		for (int k = 0; k < PER_THREAD; k++)
-			keep(w[i].names[k]);
+			test_keep(w[i].names[k]);
 	}
 	CHECK_INT(count_pending(&u), ==, THREADS * PER_THREAD);
 	CHECK_INT(count_files(S("%s/messages", u.dir)), ==, THREADS * PER_THREAD);
@@ -701,7 +689,7 @@ TEST(no_marker_reaches_the_disk_in_the_clear)
 	struct delivery_opts o = { .mailbox = S("Lists/%s", markers[1]), .flags = flags,
 				   .nflags = 2, .eol = DELIVERY_EOL_UNIX_TO_DOS };
 	size_t len = 3 << 20;
-	char *body = keep(xmalloc(len));
+	char *body = test_keep(xmalloc(len));
 	struct delivery *d;
 
 	/* The scanner finds a marker raw, in hex and in base64 at any offset. */

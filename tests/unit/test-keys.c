@@ -29,17 +29,7 @@ static const struct argon_params cheap = { .memory_kib = 256, .iterations = 1, .
 static char template_root[64];
 static uint8_t master[KEYS_KEY_LEN];
 
-static void *kept[4096];
-static size_t n_kept;
-
-static void *keep(void *p)
-{
-	CHECK(n_kept < sizeof(kept) / sizeof(kept[0]));
-	kept[n_kept++] = p;
-	return p;
-}
-
-#define S(...) ((char *)keep(xasprintf(__VA_ARGS__)))
+#define S(...) TEST_STR(__VA_ARGS__)
 
 static char *fresh_user(void)
 {
@@ -56,7 +46,7 @@ static char *read_text(const char *path, size_t *len_r)
 	CHECK_INT(userdir_read_file(path, 1 << 20, &data, &len, NULL), ==, 0);
 	if (len_r)
 		*len_r = len;
-	return keep(data);
+	return test_keep(data);
 }
 
 static void write_bytes(const char *path, const void *data, size_t len)
@@ -225,13 +215,13 @@ TEST(wrong_master_or_wrong_name_cannot_open_the_private_key)
 	memcpy(wrong, master, sizeof(wrong));
 	wrong[31] ^= 0x80;
 	CHECK_INT(keys_load_private(user, wrong, name, &pk, &err), ==, -EBADMSG);
-	CHECK(strstr(keep(err), "does not open"));
+	CHECK(strstr(test_keep(err), "does not open"));
 	/* The name is bound in: the same file under another name fails. */
 	CHECK(link(S("%s/keys/%s.key.pem", user, name), S("%s/keys/other-2026.key.pem", user)) ==
 	      0);
 	CHECK_INT(keys_load_private(user, master, "other-2026", &pk, NULL), ==, -EBADMSG);
 	CHECK_INT(keys_load_private(user, master, "missing-2026", &pk, &err), ==, -ENOENT);
-	keep(err);
+	test_keep(err);
 	CHECK_INT(keys_load_private(user, master, "../u/keys/x", &pk, NULL), ==, -EINVAL);
 }
 
@@ -293,7 +283,7 @@ TEST(public_key_and_current_files_are_checked)
 
 	write_bytes(cur, "../../etc/passwd\n", 17);
 	CHECK_INT(keys_external_public(user, &pk, NULL, &err), ==, -EBADMSG);
-	CHECK(strstr(keep(err), "external.current"));
+	CHECK(strstr(test_keep(err), "external.current"));
 	write_bytes(cur, "", 0);
 	CHECK_INT(keys_external_public(user, &pk, NULL, NULL), ==, -EBADMSG);
 	unlink(cur);

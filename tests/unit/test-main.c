@@ -18,6 +18,18 @@ static int test_leak_check(void)
 }
 #endif
 
+#define TEST_KEPT_MAX 16384
+static void *test_kept[TEST_KEPT_MAX];
+static size_t test_nkept;
+
+void *test_keep(void *p)
+{
+	if (test_nkept == TEST_KEPT_MAX)
+		test_fail(__FILE__, __LINE__, "test_keep: more than %d allocations", TEST_KEPT_MAX);
+	test_kept[test_nkept++] = p;
+	return p;
+}
+
 static struct test_case *tests_head, **tests_tail = &tests_head;
 
 void test_register(struct test_case *tc)

@@ -40,6 +40,12 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 #define TEST(name) TEST_DEFINE__(name, 0)
 #define DEATH_TEST(name, sig) TEST_DEFINE__(name, sig)
 
+/* Keeps an allocation reachable until the test ends, so the leak check that
+ * follows every test reports only leaks of the code under test. */
+void *test_keep(void *p);
+/* A formatted heap string kept that way. */
+#define TEST_STR(...) ((char *)test_keep(xasprintf(__VA_ARGS__)))
+
 #define CHECK(cond)                                                            \
 	do {                                                                   \
 		if (!(cond))                                                   \
