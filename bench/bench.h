@@ -28,4 +28,10 @@ void bench_print_idle(const struct bench_opts *o, const struct bench_stats *befo
 		      const struct bench_stats *after, unsigned up, unsigned failed,
 		      int first_error, double seconds);
 
+/* Scenario entry points, argv[0] being the scenario name. */
+int bench_store_main(int argc, char **argv);		/* scenario-store.c */
+int bench_imap_main(int argc, char **argv);		/* scenario-imap.c */
+int bench_imap_fill_main(int argc, char **argv);	/* scenario-imap-fill.c */
+int bench_imap_idle_main(int argc, char **argv);	/* scenario-imap-idle.c */
+
 #endif

@@ -2,6 +2,9 @@
  *
  *   sealmail-bench idle --port P --admin SOCK [--connections N] [--parallel K]
  *
+ * Other scenarios live in scenario-*.c: store, imap (an IMAP workload),
+ * imap-fill (mailboxes filled by APPEND), imap-idle (sessions in IDLE).
+ *
  * Scenario "idle": opens N TLS connections to the IMAPS port (K handshakes
  * in flight at once), reads each greeting, keeps them all idle, and reports
  * handshakes per second and the server's RSS (from `admin stats`) before
@@ -115,10 +118,10 @@ static void idle_main(void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: sealmail-bench idle --port P --admin SOCK [--host IP]\n"
-		   "                            [--connections N] [--parallel K] [--settle-ms MS]\n");
+		   "                            [--connections N] [--parallel K] [--settle-ms MS]\n"
+		   "       sealmail-bench store|imap|imap-fill|imap-idle --help\n");
 }
 
-int bench_store_main(int argc, char **argv);	/* scenario-store.c */
 
 int main(int argc, char **argv)
 {
@@ -136,6 +139,12 @@ int main(int argc, char **argv)
 				.settle_ms = 2000 };
 	if (argc >= 2 && strcmp(argv[1], "store") == 0)
 		return bench_store_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "imap") == 0)
+		return bench_imap_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "imap-fill") == 0)
+		return bench_imap_fill_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "imap-idle") == 0)
+		return bench_imap_idle_main(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "idle") != 0) {
 		usage(stderr);
 		return 2;
