@@ -10,6 +10,7 @@
 #include "storage/store-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,6 +42,8 @@ struct store_append {
 	int error;
 	struct meta_appended res;
 	const char *why;
+	bool finished;		/* store_append_finish() ran */
+	bool placed;		/* the file is in messages/ */
 };
 
 static int check_opts(const struct store_append_opts *o)
@@ -140,7 +143,7 @@ static int write_through(struct store_append *a, const uint8_t *data, size_t len
 
 int store_append_write(struct store_append *a, const void *data, size_t len)
 {
-	int r = a->error;
+	int r = a->finished ? -EINVAL : a->error;
 
 	if (r == 0 && len > MSGFILE_MAX_SIZE - a->size)
 		r = -EFBIG;
@@ -169,78 +172,143 @@ static int finish_job(void *p)
 	return r == 0 ? msgfile_writer_finish(a->w) : r;	/* and fsync */
 }
 
-static int record(struct store_append *a)
+int store_append_finish(struct store_append *a)
 {
-	struct meta *m = a->u->meta;
+	if (a->finished)
+		return a->error;
+	int r = a->error ? a->error : store__pool(finish_job, a);
+	/* A staged message keeps neither its buffer nor its descriptor. */
+	msgfile_writer_free(&a->w);
+	crypto_wipe(a->buf, APPEND_BUF);
+	free(a->buf);
+	a->buf = NULL;
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	a->finished = true;
+	a->error = r;
+	return r;
+}
+
+static int record(struct meta *m, struct store_append *a)
+{
 	struct meta_append_req req = {
 		.flags = a->flags, .keywords = (const char *const *)a->keywords,
 		.n_keywords = a->n_keywords, .internal_date = a->internal_date,
 		.internal_tz = a->internal_tz,
 	};
-	int r = meta_begin(m);
-
-	if (r < 0)
-		return r;
-	r = meta_add_message(m, a->file, a->size, a->blob, sizeof(a->blob), &req.message_id,
-			     &a->why);
-	if (r == 0)
-		r = meta_append(m, a->mailbox, &req, &a->res, &a->why);
-	if (r < 0) {
-		meta_rollback(m);
-		return r;
-	}
-	return meta_commit(m);
+	int r = meta_add_message(m, a->file, a->size, a->blob, sizeof(a->blob), &req.message_id,
+				 &a->why);
+	return r < 0 ? r : meta_append(m, a->mailbox, &req, &a->res, &a->why);
 }
 
-/* Under the lock: into messages/, then into meta.sqlite; a failed
- * transaction takes the file back out, so no orphan duplicates it later. */
-static int place_job(void *p)
+static int place_one(struct store_append *a)
 {
-	struct store_append *a = p;
 	char *final = xasprintf("%s/messages/%s", a->u->dir, a->file);
 	int r = store__make_shard(a->u->dir, a->file);
+	int fd = r < 0 ? -1 : open(a->tmp_path, O_RDONLY | O_CLOEXEC);
 
+	if (r == 0 && fd < 0)
+		r = -errno;
 	if (r == 0)
-		r = msgfile_commit(a->fd, a->tmp_path, final);
+		r = msgfile_commit(fd, a->tmp_path, final);
+	if (fd >= 0)
+		close(fd);
 	if (r == 0) {
 		free(a->tmp_path);
 		a->tmp_path = NULL;
-		r = record(a);
-		if (r < 0 && unlink(final) == 0) {
-			char *shard = xstrndup(final, strlen(final) - (STORE_FILE_LEN - 2));
-			userdir_fsync_dir(shard);
-			free(shard);
-		}
+		a->placed = true;
 	}
 	free(final);
+	return r;
+}
+
+/* A file placed but not recorded goes back out, so no orphan duplicates
+ * it later. */
+static void unplace(struct store_append *a)
+{
+	char *final = xasprintf("%s/messages/%s", a->u->dir, a->file);
+	if (a->placed && unlink(final) == 0) {
+		char *shard = xstrndup(final, strlen(final) - (STORE_FILE_LEN - 2));
+		userdir_fsync_dir(shard);
+		free(shard);
+	}
+	a->placed = false;
+	free(final);
+}
+
+struct place_all {
+	struct store_append **as;
+	size_t n;
+	const char *why;
+};
+
+/* Under the lock: every file into messages/, then all of them into
+ * meta.sqlite in one transaction (MULTIAPPEND is all or nothing). */
+static int place_all_job(void *p)
+{
+	struct place_all *pa = p;
+	struct meta *m = pa->as[0]->u->meta;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < pa->n; i++)
+		r = place_one(pa->as[i]);
+	if (r == 0)
+		r = meta_begin(m);
+	for (size_t i = 0; r == 0 && i < pa->n; i++) {
+		r = record(m, pa->as[i]);
+		if (r < 0) {
+			pa->why = pa->as[i]->why;
+			meta_rollback(m);
+		}
+	}
+	if (r == 0)
+		r = meta_commit(m);
+	if (r < 0)
+		for (size_t i = 0; i < pa->n; i++)
+			unplace(pa->as[i]);
+	return r;
+}
+
+int store_append_commit_all(struct store_append **as, size_t n, struct meta_appended *res_r,
+			    const char **error_r)
+{
+	struct place_all pa = { as, n, NULL };
+	struct store_user *u = n ? as[0]->u : NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int e = store_append_finish(as[i]);
+		if (r == 0 && e < 0)
+			r = e;
+		if (as[i]->u != u)
+			r = -EINVAL;
+	}
+	if (r == 0 && n > 0) {
+		store__lock(&u->lock);
+		r = u->state == STORE__OPEN ? store__pool(place_all_job, &pa) : -EIO;
+		store__unlock(&u->lock);
+	}
+	if (r == 0 && n > 0) {
+		store__changed(u);
+		for (size_t i = 0; i < n; i++) {
+			as[i]->placed = false;
+			if (res_r)
+				res_r[i] = as[i]->res;
+		}
+	} else if (r < 0 && error_r) {
+		*error_r = pa.why ? pa.why : r == -EFBIG ? "the message is too large"
+							 : "cannot store the message";
+	}
+	for (size_t i = 0; i < n; i++)
+		store_append_abort(&as[i]);
 	return r;
 }
 
 int store_append_commit(struct store_append **ap, struct meta_appended *res_r,
 			const char **error_r)
 {
-	struct store_append *a = *ap;
-	struct store_user *u = a->u;
-	int r = a->error;
-
-	*ap = NULL;
-	if (r == 0)
-		r = store__pool(finish_job, a);
-	if (r == 0) {
-		store__lock(&u->lock);
-		r = u->state == STORE__OPEN ? store__pool(place_job, a) : -EIO;
-		store__unlock(&u->lock);
-	}
-	if (r == 0) {
-		store__changed(u);
-		if (res_r)
-			*res_r = a->res;
-	} else if (error_r) {
-		*error_r = a->why ? a->why : r == -EFBIG ? "the message is too large"
-							 : "cannot store the message";
-	}
-	store_append_abort(&a);
-	return r;
+	return store_append_commit_all(ap, 1, res_r, error_r);
 }
 
 void store_append_abort(struct store_append **ap)

@@ -281,6 +281,17 @@ int store_append_commit(struct store_append **a, struct meta_appended *res_r,
 			const char **error_r);
 void store_append_abort(struct store_append **a);
 
+/* Coroutine. MULTIAPPEND stages several messages: finish ends and fsyncs
+ * one file and releases its buffer and descriptor (no more writes), so a
+ * staged message costs only its name; returns 0 or the first error of its
+ * writes. commit_all commits n appends of one user at once, all or nothing:
+ * every file into messages/, then every record in one meta.sqlite
+ * transaction; res_r (may be NULL) gets n results in order. It frees every
+ * as[i], whatever the outcome. commit is commit_all of one. */
+int store_append_finish(struct store_append *a);
+int store_append_commit_all(struct store_append **as, size_t n, struct meta_appended *res_r,
+			    const char **error_r);
+
 /* --- Metadata operations ---------------------------------------------- */
 
 /* Coroutine, each of them: the meta.h call of the same name under the

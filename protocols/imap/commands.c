@@ -32,6 +32,7 @@ static const struct imap_command_def imap_commands[] = {
 	{ "SELECT", imap_cmd_select, AUTH },
 	{ "EXAMINE", imap_cmd_examine, AUTH },
 	{ "IDLE", imap_cmd_idle, AUTH },
+	{ "APPEND", imap_cmd_append, AUTH },
 	{ "CHECK", imap_cmd_check, SEL },
 	{ "CLOSE", imap_cmd_close, SEL },
 	{ "UNSELECT", imap_cmd_unselect, SEL },

@@ -61,23 +61,6 @@ void imap_fetch_ctx_free(struct imap_fetch_ctx *ctx)
 	ctx->pay = NULL;
 }
 
-void imap_format_datetime(int64_t t, int tz_minutes, char out[64])
-{
-	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t local = (time_t)(t + (int64_t)tz_minutes * 60);
-	struct tm tm;
-	if (!gmtime_r(&local, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
-		local = 0;
-		gmtime_r(&local, &tm);
-		tz_minutes = 0;
-	}
-	int tz = tz_minutes < 0 ? -tz_minutes : tz_minutes;
-	snprintf(out, 64, "%2d-%s-%04d %02d:%02d:%02d %c%02d%02d", tm.tm_mday, months[tm.tm_mon],
-		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, tz_minutes < 0 ? '-' : '+',
-		 tz / 60, tz % 60);
-}
-
 /* ---- Phase 1: prepare -------------------------------------------------- */
 
 /* The window a partial request selects from total bytes (RFC 9051 6.4.5:

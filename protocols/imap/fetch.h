@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "protocols/imap/datetime.h"
 #include "protocols/mime/mime.h"
 #include "src/util/buf.h"
 #include "storage/meta.h"
@@ -146,9 +147,5 @@ void imap_fetch_ctx_free(struct imap_fetch_ctx *ctx);
  *    the command may go on with the next one); if it is true the response
  *    is cut in the middle and the connection must be closed. */
 int imap_fetch_render(struct imap_fetch_ctx *ctx, const struct imap_fetch_msg *m);
-
-/* "17-Jul-1996 02:44:25 -0700" (RFC 9051 date-time, without quotes) for
- * a UTC time and its zone in minutes; out holds at least 27 bytes (64 given). */
-void imap_format_datetime(int64_t t, int tz_minutes, char out[64]);
 
 #endif

@@ -17,6 +17,7 @@ struct imap_source {
 	int (*read_line)(struct imap_source *src, const char **line, size_t *len);
 	int (*read_exact)(struct imap_source *src, char *dst, size_t len);
 	int (*continuation)(struct imap_source *src);
+	bool stream_literals;	/* APPEND's literals are left to its handler */
 };
 
 enum tok_type { TOK_ATOM, TOK_QUOTED, TOK_LITERAL, TOK_NIL, TOK_OPEN, TOK_CLOSE };
@@ -33,7 +34,7 @@ struct parse {
 	struct token *toks;
 	size_t ntoks, cap;
 	int depth;
-	size_t tag_off, name_off;
+	bool append;		/* stop at a top-level literal (parser.h) */
 	const char *error;
 };
 
@@ -268,7 +269,7 @@ static int parse_tag_and_name(struct parse *p, const char *s, size_t len, size_t
 		i++;
 	if (i == 0 || i > IMAP_MAX_TAG || (i < len && s[i] != ' '))
 		return parse_bad(p, "Invalid tag");
-	p->tag_off = (size_t)store(p, s, i);
+	p->cmd->tag_off = (size_t)store(p, s, i);
 	if (i == len || s[i] != ' ')
 		return parse_bad(p, "Missing command");
 	size_t start = ++i;
@@ -279,7 +280,7 @@ static int parse_tag_and_name(struct parse *p, const char *s, size_t len, size_t
 	long off = store(p, s + start, i - start);
 	if (off < 0)
 		return parse_bad(p, "Command too long");
-	p->name_off = (size_t)off;
+	p->cmd->name_off = (size_t)off;
 	for (char *c = p->cmd->mem.data + off; *c; c++)
 		*c = (char)toupper((unsigned char)*c);
 	*pos = i;
@@ -311,29 +312,30 @@ static int skip_rest(struct parse *p, const char *line, size_t len)
 	}
 }
 
-static int parse_command(struct parse *p)
+/* Parses lines of a command from line (at pos) to its end, reading the
+ * literals in between, or up to APPEND's first top-level literal. */
+static int parse_lines(struct parse *p, const char *line, size_t len, size_t pos)
 {
-	const char *line;
-	size_t len, pos = 0;
-	int r = p->src->read_line(p->src, &line, &len);
-	if (r == -EMSGSIZE) {
-		p->error = "[TOOBIG] Command line too long";
-		return IMAP_PARSE_BAD;
-	}
-	if (r < 0)
-		return r;
-	r = parse_tag_and_name(p, line, len, &pos);
+	int r = 0;
 	for (;;) {
 		size_t lit_size = 0;
 		bool nonsync = false, binary = false, has_lit = false;
-		if (r == 0)
-			r = parse_line(p, line, len, pos, &lit_size, &nonsync, &binary, &has_lit);
+		r = parse_line(p, line, len, pos, &lit_size, &nonsync, &binary, &has_lit);
 		if (r == IMAP_PARSE_BAD) {
 			int s = skip_rest(p, line, len);
 			return s < 0 ? s : r;
 		}
 		if (r < 0 || !has_lit)
 			break;
+		if (p->append && p->depth == 0) {
+			struct imap_command *cmd = p->cmd;
+			cmd->at_literal = true;
+			cmd->literal_size = cmd->literal_left = lit_size;
+			cmd->literal_nonsync = nonsync;
+			cmd->literal_binary = binary;
+			cmd->continued = false;
+			return 0;
+		}
 		bool consumed = false;
 		r = read_literal(p, lit_size, nonsync, binary, &consumed);
 		if (r == IMAP_PARSE_BAD && !consumed) {
@@ -359,25 +361,55 @@ static int parse_command(struct parse *p)
 	return r;
 }
 
+static int parse_command(struct parse *p)
+{
+	const char *line;
+	size_t len, pos = 0;
+	int r = p->src->read_line(p->src, &line, &len);
+	if (r == -EMSGSIZE) {
+		p->error = "[TOOBIG] Command line too long";
+		return IMAP_PARSE_BAD;
+	}
+	if (r < 0)
+		return r;
+	r = parse_tag_and_name(p, line, len, &pos);
+	if (r == IMAP_PARSE_BAD) {
+		int s = skip_rest(p, line, len);
+		return s < 0 ? s : r;
+	}
+	p->append = p->src->stream_literals &&
+		    strcmp(p->cmd->mem.data + p->cmd->name_off, "APPEND") == 0;
+	return parse_lines(p, line, len, pos);
+}
+
+/* Turns the tokens into cmd->args, and points tag and name into mem. */
+static int parse_finish(struct parse *p, int r, const char **error_r)
+{
+	struct imap_command *cmd = p->cmd;
+	if (r == 0) {
+		free(cmd->pool);
+		cmd->pool = xcalloc(p->ntoks + 1, sizeof(*cmd->pool));
+		cmd->pool_cap = p->ntoks + 1;
+		cmd->pool_used = 0;
+		size_t i = 0;
+		cmd->nargs = build_args(p, &i, &cmd->args);
+		cmd->name = cmd->mem.data + cmd->name_off;
+	}
+	if (r >= 0)
+		cmd->tag = cmd->tag_off == SIZE_MAX ? "*" : cmd->mem.data + cmd->tag_off;
+	if (r == IMAP_PARSE_BAD)
+		*error_r = p->error;
+	free(p->toks);
+	return r;
+}
+
 static int parse_run(struct imap_source *src, struct imap_command *cmd, const char **error_r)
 {
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->mem.max = IMAP_MAX_COMMAND + 4096;
-	struct parse p = { .src = src, .cmd = cmd, .tag_off = SIZE_MAX };
-	int r = parse_command(&p);
-	if (r == 0) {
-		cmd->pool = xcalloc(p.ntoks + 1, sizeof(*cmd->pool));
-		cmd->pool_cap = p.ntoks + 1;
-		size_t i = 0;
-		cmd->nargs = build_args(&p, &i, &cmd->args);
-		cmd->name = cmd->mem.data + p.name_off;
-	}
-	if (r >= 0)
-		cmd->tag = p.tag_off == SIZE_MAX ? "*" : cmd->mem.data + p.tag_off;
-	if (r == IMAP_PARSE_BAD)
-		*error_r = p.error;
-	free(p.toks);
-	return r;
+	cmd->tag_off = SIZE_MAX;
+	struct parse p = { .src = src, .cmd = cmd };
+	return parse_finish(&p, parse_command(&p), error_r);
 }
 
 void imap_command_free(struct imap_command *cmd)
@@ -403,12 +435,95 @@ static int stream_src_cont(struct imap_source *src)
 	return r < 0 ? r : stream_flush(src->stream);
 }
 
+static struct imap_source stream_source(struct stream *s)
+{
+	return (struct imap_source){ .stream = s, .read_line = stream_src_line,
+				     .read_exact = stream_src_exact,
+				     .continuation = stream_src_cont, .stream_literals = true };
+}
+
 int imap_read_command(struct stream *s, struct imap_command *cmd, const char **error_r)
 {
-	struct imap_source src = { .stream = s, .read_line = stream_src_line,
-				   .read_exact = stream_src_exact,
-				   .continuation = stream_src_cont };
+	struct imap_source src = stream_source(s);
 	return parse_run(&src, cmd, error_r);
+}
+
+ssize_t imap_read_literal(struct stream *s, struct imap_command *cmd, void *buf, size_t len)
+{
+	if (!cmd->at_literal)
+		return 0;
+	if (!cmd->continued && !cmd->literal_nonsync) {
+		struct imap_source src = stream_source(s);
+		int r = stream_src_cont(&src);
+		if (r < 0)
+			return r;
+		cmd->continued = true;
+	}
+	if (cmd->literal_left == 0) {
+		cmd->at_literal = false;
+		cmd->after_literal = true;
+		return 0;
+	}
+	ssize_t n = stream_read_some(s, buf, len < cmd->literal_left ? len : cmd->literal_left);
+	if (n == 0)
+		return -EPIPE;
+	if (n > 0)
+		cmd->literal_left -= (size_t)n;
+	return n;
+}
+
+int imap_read_command_rest(struct stream *s, struct imap_command *cmd, const char **error_r)
+{
+	struct imap_source src = stream_source(s);
+	struct parse p = { .src = &src, .cmd = cmd, .append = true };
+	const char *line;
+	size_t len;
+
+	if (cmd->at_literal || !cmd->after_literal)
+		return -EINVAL;
+	cmd->after_literal = false;
+	/* What came before is the handler's now: keep only tag and name. */
+	cmd->mem.len = cmd->name_off + strlen(cmd->mem.data + cmd->name_off) + 1;
+	cmd->args = NULL;
+	cmd->nargs = 0;
+	int r = stream_src_line(&src, &line, &len);
+	if (r == -EMSGSIZE)
+		r = parse_bad(&p, "[TOOBIG] Command line too long");
+	else if (r == 0)
+		r = parse_lines(&p, line, len, 0);
+	return parse_finish(&p, r, error_r);
+}
+
+int imap_command_skip(struct stream *s, struct imap_command *cmd)
+{
+	struct imap_source src = stream_source(s);
+	struct parse p = { .src = &src, .cmd = cmd };
+	const char *line;
+	size_t len;
+
+	if (cmd->at_literal) {
+		cmd->at_literal = false;
+		/* Unasked, a synchronizing literal never comes. */
+		if (!cmd->literal_nonsync && !cmd->continued)
+			return 0;
+		char junk[4096];
+		while (cmd->literal_left > 0) {
+			size_t n = cmd->literal_left < sizeof(junk) ? cmd->literal_left
+								    : sizeof(junk);
+			int r = stream_read_exact(s, junk, n);
+			if (r < 0)
+				return r;
+			cmd->literal_left -= n;
+		}
+		cmd->after_literal = true;
+	}
+	if (!cmd->after_literal)
+		return 0;
+	cmd->after_literal = false;
+	int r = stream_src_line(&src, &line, &len);
+	if (r == -EMSGSIZE)
+		return 0;	/* the stream drops the rest of that line */
+	return r < 0 ? r : skip_rest(&p, line, len);
 }
 
 /* The buffer source keeps each line in a copy so it is NUL-terminated, as

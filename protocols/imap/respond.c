@@ -14,6 +14,7 @@
 #include "protocols/imap/view.h"
 #include "src/log.h"
 #include "src/server.h"
+#include "src/util/limits.h"
 #include "src/util/xmalloc.h"
 #include "storage/store.h"
 
@@ -101,6 +102,8 @@ enum {
 	CAP_AUTH = 1 << 2,	/* after login */
 };
 
+_Static_assert(SEAL_MAX_MESSAGE == 67108864, "APPENDLIMIT below says 64 MiB");
+
 static const struct {
 	const char *name;
 	unsigned when;
@@ -118,6 +121,8 @@ static const struct {
 	{ "NAMESPACE", CAP_AUTH },
 	{ "UNSELECT", CAP_AUTH },
 	{ "UIDPLUS", CAP_AUTH },
+	{ "MULTIAPPEND", CAP_AUTH },
+	{ "APPENDLIMIT=67108864", CAP_AUTH },
 	{ "MOVE", CAP_AUTH },
 	{ "CHILDREN", CAP_AUTH },
 	{ "LIST-EXTENDED", CAP_AUTH },

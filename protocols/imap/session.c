@@ -115,6 +115,9 @@ void imap_session_run(struct conn *c)
 			r = imap_reply(&s, cmd.tag, "BAD", "%s", error);
 		else if (r == 0)
 			r = imap_dispatch(&s, &cmd);
+		/* An APPEND answered before its message was read. */
+		if (r >= 0 && (cmd.at_literal || cmd.after_literal))
+			r = imap_command_skip(s.stream, &cmd);
 		imap_command_free(&cmd);
 		if (r < 0) {
 			/* A read (or IDLE's read) that ended for a reason

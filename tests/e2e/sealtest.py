@@ -125,7 +125,18 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
                 raise AssertionError("server did not stop on SIGTERM")
+        self.check_sanitizers()
         return self.proc.returncode if self.proc else None
+
+    def check_sanitizers(self):
+        """In the sanitizer build a report (leak at exit included) fails
+        the test even when every protocol check passed."""
+        text = self.log_text()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in text:
+                start = text.index(marker)
+                raise AssertionError("sanitizer report in the server log:\n"
+                                     + text[max(0, start - 200):start + 3000])
 
     def __enter__(self):
         return self
