@@ -751,10 +751,12 @@ static struct {
 static void spin_job(void *arg)
 {
 	uint64_t end = uv_hrtime() + SPIN_JOB_MS * 1000000ull;
-	volatile uint64_t x = 0;
+	uint64_t x = 0;
 	while (uv_hrtime() < end)
 		for (int i = 0; i < 1000; i++)
 			x += (uint64_t)i;
+	/* Keeps the loop from being optimised away. */
+	__asm__ volatile("" : : "r"(x));
 }
 
 static void spin_await_fn(void *arg)

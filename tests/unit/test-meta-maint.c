@@ -307,7 +307,7 @@ META_TEST(nothing_in_the_clear)
 	MT_OK(meta_subscribe(m, "SEALMARK-sub-7f3a", NULL));
 	int64_t msg;
 	MT_OK(meta_add_message(m, "SEALMARK-file-7f3a", 10, "k", 1, &msg, NULL));
-	static const char *const kw[] = { markers[1] };
+	const char *const kw[] = { markers[1] };
 	struct meta_append_req req = { msg, 0, kw, 1, 0, 0 };
 	struct meta_appended a;
 	MT_OK(meta_append(m, mt_id(m, "Projects/SEALMARK-mbox-7f3a"), &req, &a, NULL));

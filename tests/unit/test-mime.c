@@ -324,7 +324,7 @@ static struct mime_message *parse_both(const char *data, size_t len)
 	return m;
 }
 
-static void append(struct buf *b, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) append(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
