@@ -1,4 +1,5 @@
-/* FETCH of the attributes the database holds, for many messages at once. */
+/* FETCH of the attributes the database holds, flags included, for many
+ * messages at once. */
 #include "storage/meta-private.h"
 
 #include <errno.h>
@@ -71,6 +72,51 @@ static int fetch(struct meta *m, int64_t mailbox, const struct meta_uid_range *s
 	for (size_t i = 0; r == 0 && i < n_set; i++)
 		r = fetch_range(m, st, mailbox, set[i], l, &cap);
 	return r;
+}
+
+static int flags_in(struct meta *m, int64_t mailbox, const struct meta_uid_range *set,
+		    size_t n_set, struct meta_msgs *l, const char **error_r)
+{
+	struct meta__mbox mb;
+	sqlite3_stmt *st;
+	int r = meta__mbox_selectable(m, mailbox, &mb, error_r);
+	if (r == 0)
+		r = meta__prep(m, SQL_INST_FLAGS,
+			       "SELECT uid, modseq, flags, keywords FROM instance"
+			       " WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid",
+			       &st);
+	for (size_t i = 0; r == 0 && i < n_set; i++) {
+		meta__bind_i64(st, 1, mailbox);
+		meta__bind_i64(st, 2, set[i].lo);
+		meta__bind_i64(st, 3, set[i].hi);
+		int rc;
+		while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			r = meta__msgs_push_row(m, l, st, 0);
+		if (r == 0 && rc != SQLITE_DONE)
+			r = meta__err(m, rc, NULL, "reading flags");
+		sqlite3_reset(st);
+	}
+	return r;
+}
+
+int meta_flags(struct meta *m, int64_t mailbox, const struct meta_uid_range *set, size_t n_set,
+	       struct meta_msgs *list_r, const char **error_r)
+{
+	memset(list_r, 0, sizeof(*list_r));
+	struct meta_uid_range *norm;
+	size_t n_norm;
+	if (meta__ranges_norm(set, n_set, &norm, &n_norm) < 0 || n_norm == 0)
+		return meta__fail(error_r, -EINVAL, "invalid UID set");
+	const char *err = NULL;
+	int r = meta__begin(m, false);
+	if (r == 0)
+		r = meta__end(m, flags_in(m, mailbox, norm, n_norm, list_r, &err));
+	free(norm);
+	if (r < 0) {
+		meta_msgs_free(list_r);
+		return meta__fail(error_r, r, err ? err : "cannot read the flags");
+	}
+	return 0;
 }
 
 void meta_fetch_list_free(struct meta_fetch_list *list)

@@ -55,6 +55,7 @@ enum meta_sql {
 	SQL_INST_SINCE,
 	SQL_EXP_SINCE,
 	SQL_INST_FETCH,
+	SQL_INST_FLAGS,
 	/* meta-maint.c */
 	SQL_MSG_FILES,
 	SQL_MSG_MISSING,

@@ -471,6 +471,12 @@ int meta_fetch(struct meta *m, int64_t mailbox, const struct meta_uid_range *set
 	       struct meta_fetch_list *list_r, const char **error_r);
 void meta_fetch_list_free(struct meta_fetch_list *list);
 
+/* Flags, keywords and MODSEQ of the live instances of mailbox in the UID
+ * set, in UID order, in one scan (FETCH FLAGS of a few messages of a large
+ * mailbox reads only those). Free with meta_msgs_free(). */
+int meta_flags(struct meta *m, int64_t mailbox, const struct meta_uid_range *set, size_t n_set,
+	       struct meta_msgs *list_r, const char **error_r);
+
 /* Maintenance. */
 
 struct meta_files {

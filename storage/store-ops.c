@@ -174,6 +174,20 @@ int store_fetch(struct store_user *u, int64_t mailbox, const struct meta_uid_ran
 	return store__meta_call(u, do_fetch, &o, SCAN);
 }
 
+static int do_flags(struct meta *m, void *p)
+{
+	struct op *o = p;
+	return meta_flags(m, o->id, o->set, o->n_set, o->out, o->error_r);
+}
+
+int store_flags(struct store_user *u, int64_t mailbox, const struct meta_uid_range *set,
+		size_t n_set, struct meta_msgs *list_r, const char **error_r)
+{
+	struct op o = { .id = mailbox, .set = set, .n_set = n_set, .out = list_r,
+			.error_r = error_r };
+	return store__meta_call(u, do_flags, &o, SCAN);
+}
+
 static int do_store(struct meta *m, void *p)
 {
 	struct op *o = p;

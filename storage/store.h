@@ -317,6 +317,8 @@ int store_changes(struct store_user *user, int64_t mailbox, uint64_t since,
 		  struct meta_changes *ch_r, const char **error_r);
 int store_claim_recent(struct store_user *user, int64_t mailbox, uint32_t *first_r,
 		       uint32_t *last_r, const char **error_r);
+int store_flags(struct store_user *user, int64_t mailbox, const struct meta_uid_range *set,
+		size_t n_set, struct meta_msgs *list_r, const char **error_r);
 int store_fetch(struct store_user *user, int64_t mailbox, const struct meta_uid_range *set,
 		size_t n_set, struct meta_fetch_list *list_r, const char **error_r);
 int store_store(struct store_user *user, int64_t mailbox, const struct meta_uid_range *set,

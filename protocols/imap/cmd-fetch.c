@@ -220,7 +220,7 @@ static int fetch_load(struct fetch_cmd *f, const char **err)
 		r = fetch_set_seen(f, err);
 	} else if ((f->req.atts & (IMAP_FETCH_FLAGS | IMAP_FETCH_MODSEQ)) ||
 		   f->req.has_changedsince) {
-		r = imap_flag_table_load(s, &f->flags, err);
+		r = imap_flag_table_load(s, &f->flags, f->set.uids, f->set.n, err);
 		f->have_flags = r == 0;
 	}
 	if (r == 0 && f->req.needs_meta)

@@ -18,17 +18,11 @@ bool imap_has_capability(const struct imap_session *s, const char *cap)
 	return false;
 }
 
-int imap_flag_table_load(struct imap_session *s, struct imap_flag_table *t, const char **error_r)
+int imap_flag_table_load(struct imap_session *s, struct imap_flag_table *t,
+			 const struct meta_uid_range *set, size_t n_set, const char **error_r)
 {
-	struct meta_changes ch;
-	int r = store_changes(s->user, s->view->mailbox_id, 0, &ch, error_r);
-	if (r < 0)
-		return r;
 	meta_msgs_free(&t->live);
-	t->live = ch.msgs;
-	memset(&ch.msgs, 0, sizeof(ch.msgs));
-	meta_changes_free(&ch);
-	return 0;
+	return store_flags(s->user, s->view->mailbox_id, set, n_set, &t->live, error_r);
 }
 
 void imap_flag_table_free(struct imap_flag_table *t)

@@ -54,10 +54,11 @@ struct imap_flag_table {
 	struct meta_msgs extra;		/* e.g. STORE's "changed" list */
 };
 
-/* Coroutine. Loads the flags, keywords and MODSEQ of every live message
- * of the selected mailbox (the store has no per-set call for these yet).
- * Returns 0 or a store error with *error_r. */
-int imap_flag_table_load(struct imap_session *s, struct imap_flag_table *t, const char **error_r);
+/* Coroutine. Loads the flags, keywords and MODSEQ of the live messages of
+ * the selected mailbox in the UID set (n_set > 0). Returns 0 or a store
+ * error with *error_r. */
+int imap_flag_table_load(struct imap_session *s, struct imap_flag_table *t,
+			 const struct meta_uid_range *set, size_t n_set, const char **error_r);
 void imap_flag_table_free(struct imap_flag_table *t);
 
 /* The entry for uid in l (UID order), or NULL. */

@@ -199,12 +199,12 @@ static int search_proceed(struct search_cmd *c)
 		r = imap_enable_condstore(s);
 	if (r < 0)
 		return r;
+	struct meta_uid_range all = { v->count ? v->uids[0] : 0,
+				      v->count ? v->uids[v->count - 1] : 0 };
 	if (v->count > 0)
-		r = imap_flag_table_load(s, &c->flags, &err);
-	if (r == 0 && v->count > 0 && (c->search.needs & IMAP_SEARCH_NEEDS_META)) {
-		struct meta_uid_range all = { v->uids[0], v->uids[v->count - 1] };
+		r = imap_flag_table_load(s, &c->flags, &all, 1, &err);
+	if (r == 0 && v->count > 0 && (c->search.needs & IMAP_SEARCH_NEEDS_META))
 		r = store_fetch(s->user, v->mailbox_id, &all, 1, &c->meta, &err);
-	}
 	if (r < 0) {
 		/* RFC 5182 2.1: a failed SAVE leaves "$" empty. */
 		if (c->search.ret & IMAP_SEARCH_RET_SAVE)

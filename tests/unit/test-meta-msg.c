@@ -140,6 +140,37 @@ META_TEST(flags_and_keywords)
 	meta_close(&m);
 }
 
+/* meta_flags reads exactly the live messages of the set. */
+META_TEST(flags_of_a_uid_set)
+{
+	struct meta *m = mt_open();
+	int64_t inbox = mt_id(m, "INBOX");
+	static const char *const kw[] = { "Work" };
+	for (int i = 1; i <= 10; i++)
+		mt_append_kw(m, inbox, i % 2 ? META_FLAG_SEEN : 0, i == 4 ? kw : NULL, i == 4);
+	struct meta_uid_range gone = { 5, 5 };
+	struct meta_uids ex = { 0 };
+	uint64_t modseq;
+	MT_OK(meta_expunge(m, inbox, &gone, 1, META_EXPUNGE_ANY, &ex, &modseq, NULL));
+	meta_uids_free(&ex);
+	static const struct meta_uid_range set[] = { { 3, 6 }, { 9, 40 } };
+	struct meta_msgs l;
+	MT_OK(meta_flags(m, inbox, set, 2, &l, NULL));
+	CHECK_INT(l.n, ==, 5);
+	static const uint32_t want[] = { 3, 4, 6, 9, 10 };
+	for (size_t i = 0; i < l.n; i++) {
+		CHECK_INT(l.v[i].uid, ==, want[i]);
+		CHECK_INT(l.v[i].flags, ==, want[i] % 2 ? META_FLAG_SEEN : 0);
+		CHECK_INT(l.v[i].modseq, >, 0);
+	}
+	CHECK_STR(kw_string(m, &l, &l.v[1]), "Work");
+	CHECK_INT(l.v[0].kw_n, ==, 0);
+	meta_msgs_free(&l);
+	CHECK_INT(meta_flags(m, 4242, set, 2, &l, NULL), ==, -ENOENT);
+	CHECK_INT(meta_flags(m, inbox, NULL, 0, &l, NULL), ==, -EINVAL);
+	meta_close(&m);
+}
+
 /* 1,000 new keywords and two flags on one message: one change, one MODSEQ,
  * all or nothing. */
 META_TEST(many_keywords_atomic)
