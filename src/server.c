@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +141,10 @@ static void conn_start(struct listener *l, int fd, const struct sockaddr *sa, so
 	}
 	srv->accepted_by_proto[c->proto]++;
 	c->idle_timeout_ms = proto_idle_timeout_ms(srv->cfg, c->proto);
+	/* Streams gather a whole response and flush once: Nagle would only
+	 * hold back the last segment until the peer's delayed ACK (40 ms). */
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c->stream = stream_new_socket(fd);
 	if (srv->tls) {
 		c->tls = srv->tls;
