@@ -7,6 +7,7 @@
 #include "src/admin.h"
 #include "src/looplag.h"
 #include "src/server.h"
+#include "storage/store.h"
 
 static uint64_t rss_bytes(void)
 {
@@ -54,6 +55,14 @@ int admin_cmd_stats(struct admin_request *req)
 		looplag_window_reset(srv->lag);
 	}
 	admin_reply_line(req, "work_queue_depth: %u", coro_work_queue_depth());
+	if (srv->store) {
+		struct store_stats ss;
+		store_get_stats(srv->store, &ss);
+		admin_reply_line(req, "users_open: %llu", (unsigned long long)ss.users_open);
+		admin_reply_line(req, "logins_argon2: %llu", (unsigned long long)ss.argon_runs);
+		admin_reply_line(req, "logins_cached: %llu", (unsigned long long)ss.cache_hits);
+		admin_reply_line(req, "messages_imported: %llu", (unsigned long long)ss.imported);
+	}
 	return 0;
 }
 

@@ -145,6 +145,7 @@ static void set_defaults(struct config *cfg)
 	cfg->imap_idle_timeout = 1800;
 	cfg->smtp_idle_timeout = 300;
 	cfg->shutdown_grace = 10;
+	cfg->login_cache_seconds = 300;
 	cfg->system_user = xstrdup("");
 	cfg->smtp_host_name = xstrdup("");
 	cfg->log_target = LOG_TARGET_STDERR;
@@ -162,6 +163,7 @@ static const struct config_key tls_keys[] = {
 static const struct config_key security_keys[] = {
 	{ "chroot_system", CONFIG_K_BOOL, F(chroot_system), 0, 0 },
 	{ "system_user", CONFIG_K_STRING, F(system_user), 0, 0 },
+	{ "login_cache_seconds", CONFIG_K_UINT, F(login_cache_seconds), 0, 86400 },
 	{ NULL, 0, 0, 0, 0 },
 };
 

@@ -76,6 +76,10 @@ struct config {
 	/* [security] */
 	bool chroot_system;
 	char *system_user;	/* "" when unset */
+	/* How long a user whose last session left stays open, so that a
+	 * client reconnecting with the same password skips Argon2: 0..86400,
+	 * default 300 (in memory only; SIGHUP applies it to later logouts) */
+	uint32_t login_cache_seconds;
 
 	/* [identification]: free-form, '_' in keys turned into '-', in file
 	 * order; string values; RFC 2971 limits (at most 30 pairs, names of

@@ -304,6 +304,8 @@ int server_reload(struct server *srv, char **error_r)
 	tls_config_unref(&srv->tls);
 	srv->tls = tls;
 	log_set_level(cfg->log_level);
+	if (srv->store)
+		store_set_login_cache_ms(srv->store, cfg->login_cache_seconds * 1000);
 	config_free(&srv->cfg);
 	srv->cfg = cfg;
 	log_notice("configuration reloaded from %s (listener changes need a restart)",
@@ -442,7 +444,10 @@ static int server_setup(struct server *srv, const char *root, const char *config
 	}
 	/* After the privilege drop: the store creates files as the user
 	 * that owns the mail. */
-	r = store_new(srv->users_dir, NULL, &srv->store);
+	struct store_settings set;
+	store_settings_default(&set);
+	set.login_cache_ms = srv->cfg->login_cache_seconds * 1000;
+	r = store_new(srv->users_dir, &set, &srv->store);
 	if (r < 0)
 		log_error("cannot start the store: %s", strerror(-r));
 	return r;

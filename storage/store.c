@@ -195,6 +195,11 @@ static void reaper_run(void *arg)
 	background_done(st);
 }
 
+void store_set_login_cache_ms(struct store *st, uint32_t ms)
+{
+	st->set.login_cache_ms = ms;
+}
+
 int store_new(const char *users_dir, const struct store_settings *s, struct store **store_r)
 {
 	struct store *st = xcalloc(1, sizeof(*st));

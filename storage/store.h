@@ -98,6 +98,10 @@ struct store_settings {
 /* store_settings with the defaults above. */
 void store_settings_default(struct store_settings *s);
 
+/* Changes login_cache_ms of a running store (configuration reload); users
+ * already waiting keep the deadline they have. */
+void store_set_login_cache_ms(struct store *st, uint32_t ms);
+
 /* Makes the store for users_dir (ROOT/users) with settings s (NULL:
  * defaults; copied). Spawns the store's reaper coroutine, so the coro
  * runtime must be initialised. Returns 0 and *store_r. */
