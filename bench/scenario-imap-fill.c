@@ -6,7 +6,9 @@
  *
  * K accounts are filled at once, each over its own connection. Messages
  * are 2 to 6 KiB, unseen. An INBOX that already holds M or more is left
- * as it is. Prints the append rate.
+ * as it is. Prints the append rate. Exit status 0, 1 if an account could
+ * not be filled, 3 if the server answered APPEND with BAD (it does not
+ * have the command: scripts then fill mailboxes another way).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +28,7 @@ struct fill {
 	struct coro_event ev;
 	unsigned next, running;
 	unsigned long appended, failed_accounts;
+	bool append_bad;
 };
 
 static struct fill fill;
@@ -46,6 +49,8 @@ static int fill_account(unsigned i)
 		r = imapc_append(&c, "INBOX", "", msg, len);
 		if (r == 0)
 			fill.appended++;
+		if (r == IMAPC_BAD)
+			fill.append_bad = true;
 	}
 	if (r == 0)
 		r = imapc_cmd(&c, "LOGOUT");
@@ -125,5 +130,5 @@ int bench_imap_fill_main(int argc, char **argv)
 	bench_imap_free(&fill.c);
 	coro_runtime_shutdown();
 	uv_run(loop, UV_RUN_DEFAULT);
-	return fill.failed_accounts ? 1 : 0;
+	return fill.append_bad ? 3 : fill.failed_accounts ? 1 : 0;
 }
