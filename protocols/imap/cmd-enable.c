@@ -18,6 +18,11 @@ static bool imap_enable_one(struct imap_session *s, const char *name)
 	} else if (strcasecmp(name, "UTF8=ACCEPT") == 0) {
 		was = s->utf8;
 		s->utf8 = true;
+	} else if (strcasecmp(name, "QRESYNC") == 0) {
+		/* RFC 7162 3.2.3: QRESYNC implies CONDSTORE. */
+		was = s->qresync;
+		s->qresync = true;
+		imap_enable_condstore(s);
 	} else if (strcasecmp(name, "CONDSTORE") == 0) {
 		/* No mailbox is selected in this state, so nothing to say. */
 		was = s->condstore;

@@ -268,7 +268,8 @@ int imap_cmd_fetch(struct imap_session *s, struct imap_command *cmd)
 {
 	struct fetch_cmd f = { .s = s, .tag = cmd->tag, .flagbuf = BUF_INIT(0) };
 	struct imap_fetch_opts opts = {
-		.uid = s->cmd_uid,
+		/* RFC 7162 3.2.4: with QRESYNC every FETCH response has its UID. */
+		.uid = s->cmd_uid || s->qresync,
 		.condstore = s->condstore || imap_has_capability(s, "CONDSTORE"),
 		.qresync = s->qresync,
 		.objectid = imap_has_capability(s, "OBJECTID"),

@@ -41,6 +41,15 @@ static int create_parse_use(const struct imap_command *cmd, const char **use_r)
 	return 0;
 }
 
+/* RFC 8474 4.1: the new mailbox's MAILBOXID in the tagged OK. */
+static int create_reply(struct imap_session *s, const char *tag, const char *name)
+{
+	struct meta_status st;
+	if (store_status(s->user, name, 0, &st, NULL) == 0 && st.object_id[0])
+		return imap_reply(s, tag, "OK", "[MAILBOXID (%s)] CREATE completed", st.object_id);
+	return imap_reply(s, tag, "OK", "CREATE completed");
+}
+
 int imap_cmd_create(struct imap_session *s, struct imap_command *cmd)
 {
 	const char *use = NULL;
@@ -61,7 +70,7 @@ int imap_cmd_create(struct imap_session *s, struct imap_command *cmd)
 	else if ((r = store_create(s->user, name, use, NULL, &err)) < 0)
 		r = imap_reply_store_error(s, cmd->tag, r, err, false);
 	else
-		r = imap_reply(s, cmd->tag, "OK", "CREATE completed");
+		r = create_reply(s, cmd->tag, name);
 	free(name);
 	return r;
 }

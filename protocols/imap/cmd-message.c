@@ -57,19 +57,3 @@ int imap_append_msg_flags(struct imap_session *s, struct buf *out, const struct 
 {
 	return imap_view_append_flags(s, out, m->uid, m->flags, l->kw + m->kw_off, m->kw_n);
 }
-
-int imap_append_number_set(struct buf *out, const uint32_t *v, size_t n)
-{
-	int r = 0;
-	for (size_t i = 0; r == 0 && i < n;) {
-		size_t j = i;
-		while (j + 1 < n && v[j + 1] == v[j] + 1)
-			j++;
-		if (j == i)
-			r = buf_printf(out, "%s%u", i ? "," : "", v[i]);
-		else
-			r = buf_printf(out, "%s%u:%u", i ? "," : "", v[i], v[j]);
-		i = j + 1;
-	}
-	return r;
-}

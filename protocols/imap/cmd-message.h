@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "protocols/imap/seqset.h"
 #include "protocols/imap/session.h"
 #include "storage/meta.h"
 
@@ -71,8 +72,5 @@ const struct meta_msg *imap_flag_table_find(const struct imap_flag_table *t, uin
 int imap_append_msg_flags(struct imap_session *s, struct buf *out, const struct meta_msgs *l,
 			  const struct meta_msg *m);
 
-/* Appends a set of numbers in sequence-set syntax ("1:3,7"), ascending
- * input; n may be 0 (nothing appended). */
-int imap_append_number_set(struct buf *out, const uint32_t *v, size_t n);
 
 #endif

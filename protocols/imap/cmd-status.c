@@ -1,6 +1,6 @@
 /* STATUS (RFC 9051 6.3.11; RFC 3501 6.3.10 for RECENT), with STATUS=SIZE
  * (RFC 8438), DELETED (RFC 9051), APPENDLIMIT (RFC 7889) and HIGHESTMODSEQ
- * (RFC 7162 3.1.7). The item list and the response are shared with
+ * (RFC 7162 3.1.7) and MAILBOXID (RFC 8474 4.3). The item list and the response are shared with
  * LIST-STATUS (cmd-list.c). */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,6 +27,7 @@ static const struct {
 	{ "RECENT", IMAP_STATUS_RECENT },
 	{ "HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ },
 	{ "APPENDLIMIT", IMAP_STATUS_APPENDLIMIT },
+	{ "MAILBOXID", IMAP_STATUS_MAILBOXID },
 };
 #define N_STATUS_ITEMS (sizeof(status_items) / sizeof(status_items[0]))
 
@@ -66,6 +67,7 @@ static int status_append_value(struct buf *b, unsigned bit, const struct meta_st
 	case IMAP_STATUS_SIZE: return buf_printf(b, "%" PRIu64, st->size);
 	case IMAP_STATUS_RECENT: return buf_printf(b, "%" PRIu32, st->recent);
 	case IMAP_STATUS_HIGHESTMODSEQ: return buf_printf(b, "%" PRIu64, st->highest_modseq);
+	case IMAP_STATUS_MAILBOXID: return buf_printf(b, "(%s)", st->object_id);
 	default: return buf_printf(b, "%u", (unsigned)SEAL_MAX_MESSAGE);
 	}
 }

@@ -127,7 +127,7 @@ static int store_report(struct store_cmd *c, uint32_t seq, const struct meta_msg
 	struct buf *b = &c->line;
 	b->len = 0;
 	int r = buf_printf(b, "* %u FETCH (", seq);
-	if (r == 0 && s->cmd_uid)
+	if (r == 0 && (s->cmd_uid || s->qresync))
 		r = buf_printf(b, "UID %u ", m->uid);
 	if (r == 0 && !c->silent) {
 		r = buf_puts(b, "FLAGS ");

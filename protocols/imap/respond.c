@@ -134,6 +134,10 @@ static const struct {
 	{ "ESEARCH", CAP_AUTH },
 	{ "SEARCHRES", CAP_AUTH },
 	{ "BINARY", CAP_AUTH },
+	{ "CONDSTORE", CAP_AUTH },
+	{ "QRESYNC", CAP_AUTH },
+	{ "OBJECTID", CAP_AUTH },
+	{ "SAVEDATE", CAP_AUTH },
 	{ "XLIST", CAP_AUTH },
 };
 

@@ -141,3 +141,19 @@ void seqset_add(struct seqset *set, uint32_t lo, uint32_t hi)
 	set->ranges[set->count++] = (struct seq_range){ lo < hi ? lo : hi, lo < hi ? hi : lo };
 	seqset_normalise(set);
 }
+
+int imap_append_number_set(struct buf *out, const uint32_t *v, size_t n)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n;) {
+		size_t j = i;
+		while (j + 1 < n && v[j + 1] == v[j] + 1)
+			j++;
+		if (j == i)
+			r = buf_printf(out, "%s%u", i ? "," : "", v[i]);
+		else
+			r = buf_printf(out, "%s%u:%u", i ? "," : "", v[i], v[j]);
+		i = j + 1;
+	}
+	return r;
+}

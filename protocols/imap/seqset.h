@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "src/util/buf.h"
+
 struct seq_range {
 	uint32_t lo, hi;	/* inclusive, 1 <= lo <= hi */
 };
@@ -32,5 +34,10 @@ bool seqset_contains(const struct seqset *set, uint32_t n);
 uint64_t seqset_size(const struct seqset *set);
 /* Adds [lo, hi], keeping the set normalised. */
 void seqset_add(struct seqset *set, uint32_t lo, uint32_t hi);
+
+/* Appends numbers in sequence-set syntax ("1:3,7"; COPYUID, APPENDUID,
+ * VANISHED, MODIFIED); ascending input; n may be 0 (nothing appended).
+ * 0 or the buffer's error. */
+int imap_append_number_set(struct buf *out, const uint32_t *v, size_t n);
 
 #endif

@@ -142,6 +142,7 @@ enum {
 	IMAP_STATUS_RECENT = 1 << 6,
 	IMAP_STATUS_HIGHESTMODSEQ = 1 << 7,
 	IMAP_STATUS_APPENDLIMIT = 1 << 8,
+	IMAP_STATUS_MAILBOXID = 1 << 9,		/* RFC 8474 OBJECTID */
 };
 struct meta_status;
 /* Parses "(MESSAGES UNSEEN ...)" into IMAP_STATUS_ bits: 0, or -EINVAL

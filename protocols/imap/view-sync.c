@@ -43,13 +43,39 @@ static bool view_was_noted(const struct imap_view *v, uint32_t uid, uint64_t mod
 	       bsearch(&key, v->noted, v->n_noted, sizeof(key), noted_cmp) != NULL;
 }
 
+/* "* VANISHED 3:5,9" (RFC 7162 3.2.10), which replaces EXPUNGE once the
+ * client enabled QRESYNC. */
+static int view_send_vanished(struct imap_session *s, const uint32_t *idx, size_t n)
+{
+	struct imap_view *v = s->view;
+	uint32_t *uids = xmalloc(n * sizeof(*uids));
+	for (size_t i = 0; i < n; i++)
+		uids[i] = v->uids[idx[i]];
+	struct buf b = BUF_INIT(0);
+	int r = buf_puts(&b, "* VANISHED ");
+	if (r == 0)
+		r = imap_append_number_set(&b, uids, n);
+	if (r == 0)
+		r = buf_puts(&b, "\r\n");
+	if (r == 0)
+		r = stream_write(s->stream, b.data, b.len);
+	buf_free(&b);
+	free(uids);
+	return r;
+}
+
 /* Removes the messages at the given indexes (ascending, distinct) from
- * the view after telling the client, highest first so that each number
- * is still right when the client reads it. */
+ * the view after telling the client: EXPUNGE highest first so that each
+ * number is still right when the client reads it, or one VANISHED. */
 static int view_remove_indexes(struct imap_session *s, const uint32_t *idx, size_t n)
 {
 	struct imap_view *v = s->view;
-	for (size_t i = n; i-- > 0;) {
+	if (n && s->qresync) {
+		int r = view_send_vanished(s, idx, n);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = n; !s->qresync && i-- > 0;) {
 		int r = stream_printf(s->stream, "* %" PRIu32 " EXPUNGE\r\n", idx[i] + 1);
 		if (r < 0)
 			return r;

@@ -74,6 +74,7 @@ int imap_view_open(struct imap_session *s, const char *name, bool read_only,
 	v->highest_modseq = snap.highest_modseq;
 	v->synced_modseq = snap.highest_modseq;
 	v->change_seq = seen;
+	memcpy(v->object_id, snap.object_id, sizeof(v->object_id));
 	view_take_keywords(v, &snap);
 	view_take_uids(v, &snap);
 	meta_snapshot_free(&snap);

@@ -76,6 +76,7 @@ struct imap_view {
 	uint64_t highest_modseq;	/* HIGHESTMODSEQ told to the client */
 	uint64_t synced_modseq;	/* changes up to here are known to the view */
 	uint64_t change_seq;	/* store_change_seq() at the last sync */
+	char object_id[META_OID_MAX + 1];	/* MAILBOXID (RFC 8474) */
 
 	/* Sequence number n <-> uids[n - 1]; ascending. count is what the
 	 * client knows as EXISTS (pending expunges included). */
@@ -183,6 +184,16 @@ int imap_view_send_flags(struct imap_session *s);
  * FLAGS and PERMANENTFLAGS again (RFC 9051 7.3.5). Returns 0 or a stream
  * error. */
 int imap_view_announce_keywords(struct imap_session *s, const struct meta_msgs *l);
+
+/* Coroutine. SELECT or EXAMINE with (QRESYNC (uidvalidity modseq ...))
+ * whose UIDVALIDITY matched (RFC 7162 3.2.5): "* VANISHED (EARLIER) set"
+ * for the messages expunged since modseq, then "* n FETCH (UID u FLAGS
+ * (...) MODSEQ (m))" for those of the view changed since, both limited to
+ * known (a UID sequence-set argument) unless it is NULL. Returns 0 or a
+ * stream error; a store failure sets *store_err_r and *error_r and sends
+ * nothing (the caller fails the SELECT). */
+int imap_qresync_report(struct imap_session *s, uint64_t modseq, const struct imap_arg *known,
+			int *store_err_r, const char **error_r);
 
 /* Internal to view*.c: claims \Recent for the selected view. */
 int imap_view__claim_recent(struct imap_session *s);

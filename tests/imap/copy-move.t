@@ -23,7 +23,7 @@ C: a2 ENABLE IMAP4rev2
 S: * ENABLED IMAP4rev2
 S: a2 OK ...
 C: a3 CREATE Dst
-S: a3 OK CREATE completed
+S: a3 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 C: a4 SELECT INBOX
 S~: a4 OK [READ-WRITE] SELECT completed
 C2: b1 LOGIN alice secret

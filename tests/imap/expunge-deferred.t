@@ -30,6 +30,7 @@ S~: a2 OK [READ-WRITE] SELECT completed
 C2: b3 SELECT INBOX
 S2~: * 3 EXISTS
 S2~: * OK [HIGHESTMODSEQ {{\d+}}] Highest
+S2: * OK [MAILBOXID ({{I[0-9a-f]+}})] Mailbox id
 S2: b3 OK [READ-WRITE] SELECT completed
 C: a3 EXPUNGE
 S: * 2 EXPUNGE

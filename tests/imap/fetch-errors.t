@@ -36,8 +36,11 @@ C: a11 FETCH 1 BODY[HEADER.FIELDS ()]
 S: a11 BAD Invalid section specifier
 C: a12 FETCH 1 (FLAGS) extra
 S: a12 BAD Expected a list of FETCH modifiers
+# MODSEQ turns CONDSTORE on (RFC 7162 3.1).
 C: a13 FETCH 1 MODSEQ
-S: a13 BAD FETCH item not enabled
+S: * OK [HIGHESTMODSEQ {{\d+}}] Highest
+S: * 1 FETCH (MODSEQ ({{\d+}}))
+S: a13 OK FETCH completed
 C: a14 FETCH 1 ()
 S: a14 BAD Expected a FETCH item or a list of them
 C: a15 UID FETCH 3:100 FLAGS

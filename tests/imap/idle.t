@@ -17,6 +17,7 @@ S: * 1 RECENT
 S: * OK [UNSEEN 1] First unseen
 S: * OK [UIDVALIDITY {{uv:\d+}}] UIDs valid
 S: * OK [UIDNEXT 2] Predicted next UID
+S: * OK [MAILBOXID ({{[IM][0-9a-f]+}})] Mailbox id
 S: a2 OK [READ-WRITE] SELECT completed
 C: a3 IDLE
 S: + idling

@@ -18,13 +18,13 @@ S: * LIST (\HasNoChildren \Junk) "/" Spam
 S: * LIST (\HasNoChildren \Trash) "/" Trash
 S: a2 OK LIST completed
 C: a3 CREATE Work/Projects/2024
-S: a3 OK CREATE completed
+S: a3 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 C: a4 CREATE "Work/Tom & Jerry"
 S: a4 NO [CANNOT] Mailbox name is not valid modified UTF-7
 C: a4 CREATE "Work/Tom &- Jerry"
-S: a4 OK CREATE completed
+S: a4 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 C: a5 CREATE Work/&ZeVnLIqe-
-S: a5 OK CREATE completed
+S: a5 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 # '%' stops at the delimiter, '*' does not; the reference is a prefix.
 C: b1 LIST "" %
 S: * LIST (\HasNoChildren \Archive) "/" Archive

@@ -10,9 +10,9 @@ C: a1 LOGIN alice secret
 S: a1 OK ...
 # RFC 9051 6.3.4 example: a trailing delimiter only declares the intent.
 C: A003 CREATE owatagusiam/
-S: A003 OK CREATE completed
+S: A003 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 C: A004 CREATE owatagusiam/blurdybloop
-S: A004 OK CREATE completed
+S: A004 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 C: b1 CREATE owatagusiam
 S: b1 NO [ALREADYEXISTS] Mailbox already exists
 C: b2 CREATE inbox
@@ -39,14 +39,14 @@ C: b12 CREATE "&Jjo"
 S: b12 NO [CANNOT] Mailbox name is not valid modified UTF-7
 # Leading and doubled delimiters are ignored; the parent is made too.
 C: b13 CREATE //Deep//Down/
-S: b13 OK CREATE completed
+S: b13 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 C: b14 LIST "" Deep*
 S: * LIST (\HasChildren) "/" Deep
 S: * LIST (\HasNoChildren) "/" Deep/Down
 S: b14 OK LIST completed
 # CREATE-SPECIAL-USE: one known use; \All is not offered.
 C: c1 CREATE Receipts (USE (\Archive))
-S: c1 OK CREATE completed
+S: c1 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 C: c2 LIST "" Receipts
 S: * LIST (\HasNoChildren \Archive) "/" Receipts
 S: c2 OK LIST completed
@@ -63,9 +63,9 @@ S: c7 OK LIST completed
 # RFC 9051 6.3.5 example: a mailbox with children becomes \Noselect; then
 # deleting it again is refused.
 C: d0 CREATE blurdybloop
-S: d0 OK CREATE completed
+S: d0 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 C: d1 CREATE foo/bar
-S: d1 OK CREATE completed
+S: d1 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 C: A683 DELETE blurdybloop
 S: A683 OK DELETE completed
 C: A684 DELETE foo
@@ -92,7 +92,7 @@ C: d9 SELECT foo
 S: d9 NO [NONEXISTENT] No such mailbox
 # RFC 9051 6.3.6: RENAME moves the children along.
 C: r0 CREATE zoo/bar
-S: r0 OK CREATE completed
+S: r0 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 C: r1 RENAME zoo zowie
 S: r1 OK RENAME completed
 C: r2 LIST "" zo*

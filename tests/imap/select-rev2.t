@@ -22,6 +22,7 @@ S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags per
 S: * 2 EXISTS
 S: * OK [UIDVALIDITY {{\d+}}] UIDs valid
 S: * OK [UIDNEXT 3] Predicted next UID
+S: * OK [MAILBOXID ({{[IM][0-9a-f]+}})] Mailbox id
 S: * LIST () "/" INBOX
 S: A142 OK [READ-WRITE] SELECT completed
 C: a3 STATUS INBOX (RECENT)
@@ -37,5 +38,6 @@ S: * OK [PERMANENTFLAGS ()] No permanent flags permitted
 S: * 0 EXISTS
 S: * OK [UIDVALIDITY {{\d+}}] UIDs valid
 S: * OK [UIDNEXT 1] Predicted next UID
+S: * OK [MAILBOXID ({{[IM][0-9a-f]+}})] Mailbox id
 S: * LIST () "/" Spam
 S: a6 OK [READ-ONLY] EXAMINE completed

@@ -37,8 +37,9 @@ S: a4 OK STATUS completed
 C: a5 STATUS INBOX (APPENDLIMIT)
 S: * STATUS INBOX (APPENDLIMIT 67108864)
 S: a5 OK STATUS completed
-C: a6 STATUS INBOX (HIGHESTMODSEQ)
-S: a6 BAD Usage: STATUS mailbox (item ...)
+C: a6 STATUS INBOX (MAILBOXID)
+S: * STATUS INBOX (MAILBOXID ({{inbox_id:I[0-9a-f]+}}))
+S: a6 OK STATUS completed
 C: a7 STATUS INBOX ()
 S: a7 BAD ...
 C: a8 STATUS INBOX MESSAGES
@@ -47,7 +48,7 @@ C: a9 STATUS nosuch (MESSAGES)
 S: a9 NO [NONEXISTENT] No such mailbox
 # RFC 9051 6.3.11 example (items come back in our fixed order).
 C: A041 CREATE blurdybloop
-S: A041 OK CREATE completed
+S: A041 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 C: A042 STATUS blurdybloop (UIDNEXT MESSAGES)
 S: * STATUS blurdybloop (MESSAGES 0 UIDNEXT 1)
 S: A042 OK STATUS completed
@@ -60,6 +61,7 @@ S: * 0 RECENT
 S: * OK [UNSEEN 3] First unseen
 S: * OK [UIDVALIDITY ${uv}] UIDs valid
 S: * OK [UIDNEXT 6] Predicted next UID
+S: * OK [MAILBOXID ({{[IM][0-9a-f]+}})] Mailbox id
 S: b1 OK [READ-ONLY] EXAMINE completed
 C: b2 EXPUNGE
 S: b2 NO [CANNOT] Mailbox is read-only
@@ -80,6 +82,7 @@ S: * 5 RECENT
 S: * OK [UNSEEN 3] First unseen
 S: * OK [UIDVALIDITY ${uv}] UIDs valid
 S: * OK [UIDNEXT 6] Predicted next UID
+S: * OK [MAILBOXID ({{[IM][0-9a-f]+}})] Mailbox id
 S: c1 OK [READ-WRITE] SELECT completed
 C: c2 SELECT INBOX
 S: * OK [CLOSED] Previous mailbox closed
@@ -90,6 +93,7 @@ S: * 0 RECENT
 S: * OK [UNSEEN 3] First unseen
 S: * OK [UIDVALIDITY ${uv}] UIDs valid
 S: * OK [UIDNEXT 6] Predicted next UID
+S: * OK [MAILBOXID ({{[IM][0-9a-f]+}})] Mailbox id
 S: c2 OK [READ-WRITE] SELECT completed
 # STATUS of the selected mailbox is allowed.
 C: c3 STATUS INBOX (MESSAGES)
@@ -132,7 +136,7 @@ S: f2 NO [NONEXISTENT] No such mailbox
 C: f3 CHECK
 S: f3 BAD CHECK is not valid in this state
 C: f4 SELECT
-S: f4 BAD Usage: SELECT mailbox [(CONDSTORE)]
+S: f4 BAD Usage: SELECT mailbox [(CONDSTORE)] [(QRESYNC (uidvalidity modseq [known-uids]))]
 C: f6 SELECT ""
 S: f6 NO [NONEXISTENT] No such mailbox
 C: f7 EXAMINE "#news"
@@ -140,7 +144,7 @@ S: f7 NO [NONEXISTENT] No such mailbox
 C: f8 STATUS "a%b" (MESSAGES)
 S: f8 NO [NONEXISTENT] No such mailbox
 C: f5 SELECT INBOX (QRESYNC (1 2))
-S: f5 BAD Usage: SELECT mailbox [(CONDSTORE)]
+S: f5 BAD QRESYNC must be enabled first
 # CONDSTORE (RFC 7162 3.1.8): the SELECT parameter turns it on.
 C: g1 SELECT INBOX (CONDSTORE)
 S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
@@ -151,6 +155,7 @@ S: * OK [UNSEEN 2] First unseen
 S: * OK [UIDVALIDITY ${uv}] UIDs valid
 S: * OK [UIDNEXT 6] Predicted next UID
 S: * OK [HIGHESTMODSEQ {{ms:\d+}}] Highest
+S: * OK [MAILBOXID (${inbox_id})] Mailbox id
 S: g1 OK [READ-WRITE] SELECT completed
 C: g2 STATUS INBOX (HIGHESTMODSEQ MESSAGES)
 S: * STATUS INBOX (MESSAGES 2 HIGHESTMODSEQ ${ms})

@@ -100,8 +100,10 @@ C: a22 STORE 1 +FLAGS (a) b
 S: a22 BAD Unexpected arguments after the flag list
 C: a23 STORE 1 +FLAGS.LOUD (a)
 S: a23 BAD Expected FLAGS, +FLAGS or -FLAGS, optionally .SILENT
-C: a24 STORE 1 (UNCHANGEDSINCE 5) +FLAGS (x)
-S: a24 BAD UNCHANGEDSINCE needs CONDSTORE
+# UNCHANGEDSINCE turns CONDSTORE on (RFC 7162 3.1): HIGHESTMODSEQ first.
+C: a24 STORE 1 (UNCHANGEDSINCE 1) +FLAGS (x)
+S: * OK [HIGHESTMODSEQ {{\d+}}] Highest
+S: a24 OK [MODIFIED 1] Conditional STORE failed
 C: a25 UID STORE 99 +FLAGS (x)
 S: a25 OK UID STORE completed
 C: a26 FETCH 1:3 FLAGS

@@ -48,7 +48,7 @@ S2: * STATUS INBOX (MESSAGES 2)
 S2: b5 OK STATUS completed
 # Mailbox changes: b's own RENAME of its selected mailbox closes it.
 C2: b6 CREATE Box
-S2: b6 OK CREATE completed
+S2: b6 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 C2: b7 SELECT Box
 S2~: b7 OK [READ-WRITE] SELECT completed
 C2: b8 RENAME Box Box2
@@ -80,7 +80,7 @@ S3: * BYE Selected mailbox was deleted or renamed
 S3: <closed>
 # a's own DELETE of its selected mailbox closes it.
 C: a7 CREATE Box4
-S: a7 OK CREATE completed
+S: a7 OK [MAILBOXID ({{M[0-9a-f]+}})] CREATE completed
 C: a8 SELECT Box4
 S~: a8 OK [READ-WRITE] SELECT completed
 C: a9 DELETE Box4
