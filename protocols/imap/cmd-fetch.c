@@ -268,8 +268,7 @@ int imap_cmd_fetch(struct imap_session *s, struct imap_command *cmd)
 {
 	struct fetch_cmd f = { .s = s, .tag = cmd->tag, .flagbuf = BUF_INIT(0) };
 	struct imap_fetch_opts opts = {
-		/* RFC 7162 3.2.4: with QRESYNC every FETCH response has its UID. */
-		.uid = s->cmd_uid || s->qresync,
+		.uid = s->cmd_uid,
 		.condstore = s->condstore || imap_has_capability(s, "CONDSTORE"),
 		.qresync = s->qresync,
 		.objectid = imap_has_capability(s, "OBJECTID"),
@@ -280,6 +279,9 @@ int imap_cmd_fetch(struct imap_session *s, struct imap_command *cmd)
 		return imap_reply(s, cmd->tag, "BAD", "Usage: FETCH sequence-set items");
 	if (imap_fetch_parse(cmd->args + 1, cmd->nargs - 1, &opts, &f.req, &err) < 0)
 		return imap_reply(s, cmd->tag, "BAD", "%s", err);
+	/* RFC 7162 3.2.4: with QRESYNC every FETCH response has its UID. */
+	if (s->qresync)
+		f.req.atts |= IMAP_FETCH_UID;
 	int r = imap_view_msgset(s, &cmd->args[0], s->cmd_uid, &f.set, &err);
 	if (r < 0) {
 		r = imap_reply(s, cmd->tag, "BAD", "%s", err);

@@ -256,5 +256,9 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 			r = imap_untagged(s, "%" PRIu32 " RECENT", imap_view_recent_count(s));
 	}
 	v->n_noted = 0;
+	/* With no expunge held back, the client knows everything up to here
+	 * (RFC 7162 errata 1810: never a HIGHESTMODSEQ past a delayed one). */
+	if (r == 0 && v->n_pending == 0)
+		v->highest_modseq = v->synced_modseq;
 	return r;
 }

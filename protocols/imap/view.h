@@ -73,7 +73,8 @@ struct imap_view {
 	bool read_only;		/* EXAMINE, or SELECT of a read-only mailbox */
 	uint32_t uidvalidity;
 	uint32_t uidnext;	/* the UIDNEXT the client was last told */
-	uint64_t highest_modseq;	/* HIGHESTMODSEQ told to the client */
+	uint64_t highest_modseq;	/* the HIGHESTMODSEQ the client may be told:
+					 * what it knows all changes up to */
 	uint64_t synced_modseq;	/* changes up to here are known to the view */
 	uint64_t change_seq;	/* store_change_seq() at the last sync */
 	char object_id[META_OID_MAX + 1];	/* MAILBOXID (RFC 8474) */
