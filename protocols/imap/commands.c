@@ -16,6 +16,7 @@ static const struct imap_command_def imap_commands[] = {
 	{ "LOGOUT", imap_cmd_logout, IMAP_CMD_ANY_STATE },
 	{ "ID", imap_cmd_id, IMAP_CMD_ANY_STATE },
 	{ "STARTTLS", imap_cmd_starttls, IMAP_CMD_NOT_AUTH },
+	{ "COMPRESS", imap_cmd_compress, IMAP_CMD_ANY_STATE },
 	{ "LOGIN", imap_cmd_login, IMAP_CMD_NOT_AUTH },
 	{ "AUTHENTICATE", imap_cmd_authenticate, IMAP_CMD_NOT_AUTH },
 	{ "ENABLE", imap_cmd_enable, IMAP_CMD_AUTH_ONLY },

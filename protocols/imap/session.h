@@ -129,6 +129,7 @@ int imap_cmd_unselect(struct imap_session *s, struct imap_command *cmd);
 int imap_cmd_expunge(struct imap_session *s, struct imap_command *cmd);
 int imap_cmd_idle(struct imap_session *s, struct imap_command *cmd);
 int imap_cmd_append(struct imap_session *s, struct imap_command *cmd);
+int imap_cmd_compress(struct imap_session *s, struct imap_command *cmd);
 int imap_cmd_check(struct imap_session *s, struct imap_command *cmd);
 
 /* STATUS items (cmd-status.c), shared with LIST-STATUS. */
