@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 BUILD="build-essential cmake ninja-build pkg-config libuv1-dev libmbedtls-dev
   libsqlite3-dev libargon2-dev zlib1g-dev libopendkim-dev libspf2-dev libc-ares-dev
   libunistring-dev"
-TEST="openssl python3 valgrind"
+TEST="openssl python3 valgrind isync"
 want="$BUILD"
 [ "${1:-}" = "--tests" ] && want="$BUILD $TEST"
 missing=""
