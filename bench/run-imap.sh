@@ -5,10 +5,12 @@
 # SEAL_BUILD). Run as root (users, Dovecot's install and its mail user).
 #
 # Environment (defaults in brackets):
-#   USERS [100]  MESSAGES [200] per INBOX  SECONDS [15] per point
+#   USERS [100]  MESSAGES [200] per INBOX  POINT_SECONDS [10] per point, after
+#   WARMUP [3] seconds
 #   CLIENTS ["10 100 1000"]  PROFILES ["logged-in login-per-cycle"]
 #   IDLE_SESSIONS [10000]  IDLE_SERVERS ["sealmail dovecot-plain"]
 #   SERVERS ["sealmail dovecot-plain dovecot-crypt"]
+#   WINDOW [0]: FETCH ENVELOPE of the last WINDOW messages only (0: 1:*)
 #   APPEND [auto]: yes, no (leave APPEND out of the cycle, on every
 #   server), or auto (no if sealmail answers APPEND with BAD)
 set -eu
@@ -16,13 +18,15 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${SEAL_BUILD:-$here/build-release}"
 users="${USERS:-100}"
 messages="${MESSAGES:-200}"
-seconds="${SECONDS:-15}"
+seconds="${POINT_SECONDS:-10}"
+warmup="${WARMUP:-3}"
 clients="${CLIENTS:-10 100 1000}"
 profiles="${PROFILES:-logged-in login-per-cycle}"
 idle_sessions="${IDLE_SESSIONS:-10000}"
 idle_servers="${IDLE_SERVERS:-sealmail dovecot-plain}"
 servers="${SERVERS:-sealmail dovecot-plain dovecot-crypt}"
 append="${APPEND:-auto}"
+window="${WINDOW:-0}"
 . "$here/bench/imap-dovecot.sh"
 
 # The load generator shares this machine: at low priority it does not
@@ -72,7 +76,8 @@ run_points() {
 		for n in $clients; do
 			echo "== $1, profile $p, $n clients"
 			bench imap --port "$2" --users-file "$tmp/users" --clients "$n" \
-				--seconds "$seconds" --profile "$p" $append_opt | tee "$tmp/out"
+				--seconds "$seconds" --warmup "$warmup" --profile "$p" --window "$window" $append_opt |
+				tee "$tmp/out"
 			sed -n "s/^result: /$1 /p" "$tmp/out" >>"$results"
 		done
 	done
@@ -180,5 +185,5 @@ done
 
 echo
 echo "== summary ($(date -u +%Y-%m-%d), $(nproc) CPUs, $users accounts x $messages messages," \
-	"$seconds s per point, TLS, APPEND ${append})"
+	"$seconds s per point, TLS, APPEND ${append}, FETCH window ${window})"
 awk -f "$here/bench/imap-table.awk" "$results"

@@ -6,7 +6,9 @@
  *
  * K accounts are filled at once, each over its own connection. Messages
  * are 2 to 6 KiB, unseen. An INBOX that already holds M or more is left
- * as it is. Prints the append rate. Exit status 0, 1 if an account could
+ * as it is. Then each INBOX gets one FETCH 1:* (UID FLAGS ENVELOPE), as a
+ * client's first sync would: a server that caches envelopes (Dovecot's
+ * index cache) then starts the workload warm, as it would in use. Prints the append rate. Exit status 0, 1 if an account could
  * not be filled, 3 if the server answered APPEND with BAD (it does not
  * have the command: scripts then fill mailboxes another way).
  */
@@ -52,6 +54,8 @@ static int fill_account(unsigned i)
 		if (r == IMAPC_BAD)
 			fill.append_bad = true;
 	}
+	if (r == 0 && (c.exists || fill.messages))
+		r = imapc_cmd(&c, "FETCH 1:* (UID FLAGS ENVELOPE)");
 	if (r == 0)
 		r = imapc_cmd(&c, "LOGOUT");
 	if (r != 0)
