@@ -6,9 +6,11 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mbedtls/base64.h>
 
@@ -22,6 +24,8 @@
 #define CONFIG_VERSION 1
 #define CONFIG_STRING_MAX 4096
 #define CONFIG_DEPTH_MAX 4
+#define CHANGED_FORMAT "%Y-%m-%dT%H:%M:%SZ"	/* credentials.password_changed */
+#define CHANGED_LEN 20
 
 struct config_reader {
 	const char *name;
@@ -111,6 +115,41 @@ static int get_base64(struct config_reader *rd, struct toml_value *table, const 
 	return 0;
 }
 
+/* The time t as CHANGED_FORMAT in out (CHANGED_LEN + 1 bytes or more). */
+static bool format_changed(int64_t t, char *out, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	return gmtime_r(&tt, &tm) && strftime(out, size, CHANGED_FORMAT, &tm) == CHANGED_LEN;
+}
+
+/* Optional credentials.password_changed: a UTC time written exactly as
+ * format_changed() writes it (it must format back to the same text, so
+ * "2026-13-01..." and other near misses are refused). */
+static int get_changed(struct config_reader *rd, struct toml_value *table, int64_t *out)
+{
+	struct toml_value *v;
+	struct tm tm = { 0 };
+	char back[32];
+	int r = get_typed(rd, table, "credentials", "password_changed", TOML_STRING, &v);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	const char *end = v->string.len == CHANGED_LEN
+				  ? strptime(v->string.data, CHANGED_FORMAT, &tm)
+				  : NULL;
+	time_t t = end && *end == '\0' ? timegm(&tm) : (time_t)-1;
+	if (t <= 0 || !format_changed(t, back, sizeof(back)) ||
+	    strcmp(back, v->string.data) != 0)
+		return fail(rd, v->line,
+			    "key 'credentials.password_changed': not a UTC time like "
+			    "\"2026-11-23T10:00:00Z\"");
+	*out = t;
+	return 0;
+}
+
 static int parse_credentials(struct config_reader *rd, struct toml_value *root,
 			     struct account_config *cfg)
 {
@@ -135,7 +174,7 @@ static int parse_credentials(struct config_reader *rd, struct toml_value *root,
 	    (r = get_base64(rd, t, "master_key_xor", cfg->master_key_xor,
 			    sizeof(cfg->master_key_xor))) < 0)
 		return r;
-	return 0;
+	return get_changed(rd, t, &cfg->password_changed);
 }
 
 /* A string setting; check is 'p' for a key pattern, 'm' for a mailbox. */
@@ -263,6 +302,12 @@ int account_config_format(const struct account_config *cfg, struct buf *out)
 	if (r == 0)
 		r = put_base64(out, "master_key_xor", cfg->master_key_xor,
 			       sizeof(cfg->master_key_xor));
+	if (r == 0 && cfg->password_changed > 0) {
+		char when[32];
+		r = format_changed(cfg->password_changed, when, sizeof(when))
+			    ? put_string(out, "password_changed", when)
+			    : -EMSGSIZE;
+	}
 	if (r == 0)
 		r = buf_puts(out, "\n[keys]\n");
 	if (r == 0)

@@ -350,6 +350,7 @@ int account_change_password(const char *user_dir, const char *old_password,
 		r = write_backup(user_dir, data, len, &backup, error_r);
 	if (r == 0 && (r = set_password(&cfg, new_password, master)) < 0)
 		set_error(error_r, xasprintf("%s: cannot hash the password", user_dir));
+	cfg.password_changed = time(NULL);
 	if (r == 0)
 		r = account_config_write(user_dir, &cfg, error_r);
 	if (lock >= 0)
@@ -433,6 +434,23 @@ static int apply_setting(char **field, const char *value, bool pattern, char **e
 	return 0;
 }
 
+static int apply_settings(struct account_config *cfg, const struct account_settings *s,
+			  char **error_r)
+{
+	int r = apply_setting(&cfg->internal_pattern, s->internal_pattern, true, error_r);
+	if (r == 0)
+		r = apply_setting(&cfg->external_pattern, s->external_pattern, true, error_r);
+	if (r == 0)
+		r = apply_setting(&cfg->smtp_out_save, s->smtp_out_save, false, error_r);
+	if (r == 0)
+		r = apply_setting(&cfg->smtp_out_success_receipts, s->smtp_out_success_receipts,
+				  false, error_r);
+	if (r == 0)
+		r = apply_setting(&cfg->smtp_out_failure_receipts, s->smtp_out_failure_receipts,
+				  false, error_r);
+	return r;
+}
+
 int account_update_settings(const char *user_dir, const struct account_settings *s,
 			    char **error_r)
 {
@@ -441,21 +459,88 @@ int account_update_settings(const char *user_dir, const struct account_settings 
 	int r = lock < 0 ? lock : account_config_read(user_dir, &cfg, error_r);
 
 	if (r == 0)
-		r = apply_setting(&cfg.internal_pattern, s->internal_pattern, true, error_r);
-	if (r == 0)
-		r = apply_setting(&cfg.external_pattern, s->external_pattern, true, error_r);
-	if (r == 0)
-		r = apply_setting(&cfg.smtp_out_save, s->smtp_out_save, false, error_r);
-	if (r == 0)
-		r = apply_setting(&cfg.smtp_out_success_receipts, s->smtp_out_success_receipts,
-				  false, error_r);
-	if (r == 0)
-		r = apply_setting(&cfg.smtp_out_failure_receipts, s->smtp_out_failure_receipts,
-				  false, error_r);
+		r = apply_settings(&cfg, s, error_r);
 	if (r == 0)
 		r = account_config_write(user_dir, &cfg, error_r);
 	if (lock >= 0)
 		unlock_user(lock);
 	account_config_free(&cfg);
+	return r;
+}
+
+/* The master key is this directory's: it opens the published external
+ * private key (sealed under a key derived from it, so a wrong master key
+ * fails authentication). */
+static int check_master(const char *user_dir, const uint8_t master[ACCOUNT_KEY_LEN],
+			char **error_r)
+{
+	char name[KEYS_NAME_MAX + 1];
+	mbedtls_pk_context pk;
+	int r = keys_external_public(user_dir, &pk, name, error_r);
+
+	if (r < 0)
+		return r;
+	mbedtls_pk_free(&pk);
+	char *err = NULL;
+	r = keys_load_private(user_dir, master, name, &pk, &err);
+	if (r == 0) {
+		mbedtls_pk_free(&pk);
+	} else if (r == -EBADMSG) {
+		r = -ESTALE;
+		free(err);
+		err = xasprintf("%s: the logged-in master key does not open key %s: the "
+				"account changed while open",
+				user_dir, name);
+	}
+	if (r < 0)
+		set_error(error_r, err);
+	return r;
+}
+
+int account_update(const char *user_dir, const struct account_settings *s,
+		   const char *new_password, const uint8_t master[ACCOUNT_KEY_LEN],
+		   char **backup_path_r, char **error_r)
+{
+	struct account_config cfg = { 0 };
+	char *path = xasprintf("%s/user.toml", user_dir), *data = NULL, *backup = NULL;
+	size_t len = 0;
+
+	if (backup_path_r)
+		*backup_path_r = NULL;
+	if (new_password && (!master || check_password_text(new_password) < 0)) {
+		set_error(error_r, xasprintf("the new password must be 1 to %d bytes",
+					     ACCOUNT_PASSWORD_MAX));
+		free(path);
+		return -EINVAL;
+	}
+	int lock = lock_user(user_dir, error_r);
+	int r = lock < 0 ? lock : userdir_read_file(path, ACCOUNT_CONFIG_MAX, &data, &len, error_r);
+	if (r == 0)
+		r = account_config_parse(path, data, len, &cfg, error_r);
+	if (r == 0)
+		r = apply_settings(&cfg, s, error_r);
+	if (r == 0 && new_password)
+		r = check_master(user_dir, master, error_r);
+	if (r == 0)
+		r = write_backup(user_dir, data, len, &backup, error_r);
+	if (r == 0 && new_password) {
+		if ((r = set_password(&cfg, new_password, master)) < 0)
+			set_error(error_r, xasprintf("%s: cannot hash the password", user_dir));
+		cfg.password_changed = time(NULL);
+	}
+	if (r == 0)
+		r = account_config_write(user_dir, &cfg, error_r);
+	if (lock >= 0)
+		unlock_user(lock);
+	if (r == 0 && backup_path_r) {
+		*backup_path_r = backup;
+		backup = NULL;
+	}
+	account_config_free(&cfg);
+	if (data)
+		crypto_wipe(data, len);
+	free(data);
+	free(backup);
+	free(path);
 	return r;
 }

@@ -89,6 +89,8 @@ struct account_config {
 	char *smtp_out_save;		/* default "": no implicit save */
 	char *smtp_out_success_receipts;	/* default "": discarded */
 	char *smtp_out_failure_receipts;	/* default "INBOX" */
+	/* When the password was last changed (UTC seconds), 0 if never. */
+	int64_t password_changed;
 };
 
 /* Settings a user may change; NULL leaves a field as it is, "" clears a
@@ -129,9 +131,10 @@ int account_login(const char *user_dir, const char *password, uint8_t master_r[A
  * tmp/config-backup-YYYYMMDDTHHMMSSZ[-N].toml (UTC, fsynced; -N added when
  * that second already has one), then replaces user.toml atomically with a
  * new salt, verifier and master_key_xor for new_password under the same
- * Argon2 parameters and master key. Putting the backup back in place of
- * user.toml restores the old password. If backup_path_r is not NULL it gets
- * the backup's path (heap; the caller frees). */
+ * Argon2 parameters and master key, and the time of the change
+ * (password_changed). Putting the backup back in place of user.toml
+ * restores the old password. If backup_path_r is not NULL it gets the
+ * backup's path (heap; the caller frees). */
 int account_change_password(const char *user_dir, const char *old_password,
 			    const char *new_password, char **backup_path_r, char **error_r);
 
@@ -146,8 +149,8 @@ int account_prune_config_backups(const char *user_dir, time_t now, char **error_
 int account_config_read(const char *user_dir, struct account_config *cfg_r, char **error_r);
 
 /* Parses a user.toml held in data[0..len); name is used in error messages
- * ("PATH:LINE: ..."). Every key shown below is required, so a truncated
- * file is an error, and unknown keys and tables are errors; version must be
+ * ("PATH:LINE: ..."). Every key shown below is required but the one marked
+ * optional, so a truncated file is an error, and unknown keys and tables are errors; version must be
  * 1. Every value is checked and bounded; base64 values must decode to
  * exactly their length. The values shown are the defaults account_create
  * writes. */
@@ -168,6 +171,22 @@ int account_config_write(const char *user_dir, const struct account_config *cfg,
 int account_update_settings(const char *user_dir, const struct account_settings *s,
 			    char **error_r);
 
+/* What a logged-in user changes in one go (IMAP XCRY SET-USER-CONFIG): the
+ * non-NULL settings of s, as account_update_settings, and, when
+ * new_password is not NULL, the password, set from the master key the
+ * caller holds instead of the old password. The master key must open the
+ * published external private key (keys.h); otherwise nothing is written and
+ * the result is -ESTALE: user.toml belongs to another account (a user
+ * directory swapped while its user was open). Under the lock it checks
+ * every value, copies user.toml byte for byte to a backup named as
+ * account_change_password names it, then replaces user.toml. Every call
+ * makes a backup, so any change can be undone by putting it back.
+ * *backup_path_r (may be NULL) gets the backup's path (heap; the caller
+ * frees). With a password: one Argon2 run and one private key load. */
+int account_update(const char *user_dir, const struct account_settings *s,
+		   const char *new_password, const uint8_t master[ACCOUNT_KEY_LEN],
+		   char **backup_path_r, char **error_r);
+
 /* Wipes the binary fields, frees the strings and leaves cfg empty. */
 void account_config_free(struct account_config *cfg);
 
@@ -184,6 +203,7 @@ void account_config_free(struct account_config *cfg);
  *   salt = "<base64, 16 bytes>"
  *   verifier = "<base64, 32 bytes>"
  *   master_key_xor = "<base64, 32 bytes>"
+ *   password_changed = "2026-11-23T10:00:00Z"    (optional: once changed)
  *
  *   [keys]
  *   internal_pattern = "internal-%Y-%m"

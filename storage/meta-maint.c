@@ -209,6 +209,40 @@ int meta_purgeable(struct meta *m, int64_t now, size_t max, struct meta_files *f
 	return 0;
 }
 
+/* Through the expunge log of the mailbox: its expunged messages that no
+ * mailbox holds any more, whenever that happened. */
+static int purgeable_mailbox(struct meta *m, int64_t mailbox, size_t max, struct meta_files *f)
+{
+	sqlite3_stmt *st;
+	int r = meta__prep(m, SQL_MSG_PURGEABLE_MBOX,
+			   "SELECT id, file FROM message"
+			   " WHERE released_at IS NOT NULL"
+			   " AND NOT EXISTS (SELECT 1 FROM instance WHERE message_id = message.id)"
+			   " AND EXISTS (SELECT 1 FROM expunged"
+			   "   WHERE message_id = message.id AND mailbox_id = ?1)"
+			   " ORDER BY id LIMIT ?2",
+			   &st);
+	if (r < 0)
+		return r;
+	meta__bind_i64(st, 1, mailbox);
+	meta__bind_i64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	return scan_files(m, st, f);
+}
+
+int meta_purgeable_mailbox(struct meta *m, int64_t mailbox, size_t max,
+			   struct meta_files *files_r, const char **error_r)
+{
+	memset(files_r, 0, sizeof(*files_r));
+	int r = meta__begin(m, false);
+	if (r == 0)
+		r = meta__end(m, purgeable_mailbox(m, mailbox, max, files_r));
+	if (r < 0) {
+		meta_files_free(files_r);
+		return meta__fail(error_r, r, "cannot list purgeable messages");
+	}
+	return 0;
+}
+
 /* The expunge log keeps its rows; their message_id becomes NULL (ON DELETE
  * SET NULL), so a late FETCH of such a UID finds nothing. */
 static int forget(struct meta *m, const int64_t *ids, size_t n)

@@ -523,4 +523,10 @@ int meta_purgeable(struct meta *m, int64_t now, size_t max, struct meta_files *f
 		   const char **error_r);
 int meta_forget(struct meta *m, const int64_t *message_ids, size_t n, const char **error_r);
 
+/* For IMAP XCRY PURGE: like meta_purgeable(), but the messages expunged
+ * from mailbox (its expunge log names them) that no live instance holds,
+ * at any age. meta_forget() follows as above. */
+int meta_purgeable_mailbox(struct meta *m, int64_t mailbox, size_t max,
+			   struct meta_files *files_r, const char **error_r);
+
 #endif

@@ -378,6 +378,15 @@ int store_login(struct store *st, const char *name, const char *password,
 	return 0;
 }
 
+void store__cache_reset(struct store_user *u, const char *new_password)
+{
+	u->tag_valid = false;
+	if (new_password && cfg_id(u->dir, &u->cfg)) {
+		make_tag(u->store, u->dir, new_password, u->tag);
+		u->tag_valid = true;
+	}
+}
+
 static int chpw_job(void *p)
 {
 	struct login_job *j = p;
@@ -396,11 +405,7 @@ int store_change_password(struct store_user *u, const char *old_password,
 		*backup_path_r = NULL;
 	store__lock(&u->lock);
 	int r = store__pool(chpw_job, &j);
-	u->tag_valid = false;
-	if (r == 0 && cfg_id(u->dir, &u->cfg)) {
-		make_tag(u->store, u->dir, new_password, u->tag);
-		u->tag_valid = true;
-	}
+	store__cache_reset(u, r == 0 ? new_password : NULL);
 	store__unlock(&u->lock);
 	if (r < 0) {
 		store__set_error(error_r, j.err);

@@ -24,6 +24,7 @@
 struct maint_job {
 	struct store_user *u;
 	int64_t now;
+	int64_t mailbox;	/* purge_job: this mailbox's expunged, at any age */
 	const char *why;
 };
 
@@ -172,14 +173,16 @@ static char **sorted_copy(char **v, size_t n)
 	return c;
 }
 
-/* Expunged 24 hours ago: unlink, make the unlinks durable, then forget
- * (meta.h: in that order, so a crash never brings one back as an orphan).
- * Returns how many rows were forgotten. */
+/* Expunged 24 hours ago (or from j->mailbox, at any age): unlink, make the
+ * unlinks durable, then forget (meta.h: in that order, so a crash never
+ * brings one back as an orphan). Returns how many rows were forgotten. */
 static int purge_job(void *p)
 {
 	struct maint_job *j = p;
 	struct meta_files f;
-	int r = meta_purgeable(j->u->meta, j->now, MAINT_BATCH, &f, &j->why);
+	int r = j->mailbox > 0 ? meta_purgeable_mailbox(j->u->meta, j->mailbox, MAINT_BATCH, &f,
+							&j->why)
+			       : meta_purgeable(j->u->meta, j->now, MAINT_BATCH, &f, &j->why);
 
 	for (size_t i = 0; r == 0 && i < f.n; i++) {
 		char *path = xasprintf("%s/messages/%s", j->u->dir, f.v[i]);
@@ -308,4 +311,31 @@ int store_maintenance(struct store_user *u, char **error_r)
 	int r = store__maintenance_locked(u, due(u, store_now(u->store)) == 1, error_r);
 	store__unlock(&u->lock);
 	return r;
+}
+
+int store_purge(struct store_user *u, int64_t mailbox, const char **error_r)
+{
+	struct maint_job j = { .u = u, .now = store_now(u->store), .mailbox = mailbox };
+	int total = 0, r;
+
+	if (mailbox <= 0)
+		return -EINVAL;
+	store__lock(&u->lock);
+	if (u->state != STORE__OPEN) {
+		r = -EIO;
+	} else {
+		do {
+			j.why = NULL;
+			r = store__pool(purge_job, &j);
+			if (r > 0)
+				total += r;
+		} while (r == MAINT_BATCH && total <= INT32_MAX - MAINT_BATCH);
+	}
+	store__unlock(&u->lock);
+	if (r < 0) {
+		if (error_r)
+			*error_r = j.why ? j.why : "cannot remove message files";
+		return r;
+	}
+	return total;
 }

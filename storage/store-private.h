@@ -189,6 +189,11 @@ int store__incoming_read(struct store_user *u, unsigned lane, struct store__inco
  * when the transaction failed. */
 int store__record(struct store_user *u, struct store__incoming *v, size_t n);
 
+/* Login cache (store-login.c), under the lock, after user.toml was
+ * rewritten: from now on it knows new_password only, or no password when
+ * new_password is NULL. */
+void store__cache_reset(struct store_user *u, const char *new_password);
+
 /* Import (store-import.c), under the lock, from a coroutine. */
 int store__import_pending(struct store_user *u);
 

@@ -164,6 +164,35 @@ void store_logout(struct store_user **user);
 int store_change_password(struct store_user *user, const char *old_password,
 			  const char *new_password, char **backup_path_r, char **error_r);
 
+/* --- User settings (IMAP XCRY GET-USER-CONFIG / SET-USER-CONFIG) ------- */
+
+/* user.toml's settings (account.h); strings are heap copies. */
+struct store_user_config {
+	char *internal_pattern, *external_pattern;
+	int64_t password_changed;	/* UTC seconds; 0: never changed */
+	char *smtp_out_save;		/* "" for none */
+	char *smtp_out_success_receipts;	/* "" for none */
+	char *smtp_out_failure_receipts;	/* "INBOX" by default */
+};
+void store_user_config_free(struct store_user_config *cfg);
+
+/* Coroutine. Reads the user's settings (user.toml, on the pool). */
+int store_user_config_get(struct store_user *user, struct store_user_config *cfg_r,
+			  char **error_r);
+
+/* Coroutine. Applies the non-NULL fields of s and, if new_password is not
+ * NULL, changes the password without the old one, from the master key held
+ * since login (account_update: a backup of user.toml first, Argon2 on the
+ * pool, under the user's lock). The login cache then knows only
+ * new_password; after a change of settings alone it knows no password
+ * (user.toml changed), so the next login pays one Argon2 run. Codes of
+ * account_update: -EINVAL bad value, -ESTALE the directory holds another
+ * account now, I/O codes. *backup_path_r (may be NULL) gets the backup's
+ * path (heap; the caller frees). */
+struct account_settings;
+int store_user_config_set(struct store_user *user, const struct account_settings *s,
+			  const char *new_password, char **backup_path_r, char **error_r);
+
 /* The canonical user directory (valid while the reference is held). */
 const char *store_user_dir(const struct store_user *user);
 
@@ -335,6 +364,12 @@ int store_move(struct store_user *user, int64_t src, const struct meta_uid_range
 int store_expunge(struct store_user *user, int64_t mailbox, const struct meta_uid_range *set,
 		  size_t n_set, uint32_t flags, struct meta_uids *uids_r, uint64_t *modseq_r,
 		  const char **error_r);
+
+/* Coroutine. IMAP XCRY PURGE: removes now, whatever their age, the files
+ * of the messages expunged from mailbox that no mailbox holds any more
+ * (meta_purgeable_mailbox), so even sessions that have not seen the
+ * expunge can no longer read them. Returns how many messages were purged. */
+int store_purge(struct store_user *user, int64_t mailbox, const char **error_r);
 
 /* The name of keyword id (meta_keyword_name) as a heap copy in *name_r.
  * -ENOENT when there is no such keyword. */

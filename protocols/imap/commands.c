@@ -24,6 +24,7 @@ static const struct imap_command_def imap_commands[] = {
 	{ "LIST", imap_cmd_list, AUTH },
 	{ "LSUB", imap_cmd_lsub, AUTH },
 	{ "XLIST", imap_cmd_xlist, AUTH },
+	{ "XCRY", imap_cmd_xcry, AUTH },
 	{ "CREATE", imap_cmd_create, AUTH },
 	{ "DELETE", imap_cmd_delete, AUTH },
 	{ "RENAME", imap_cmd_rename, AUTH },

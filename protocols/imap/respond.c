@@ -140,6 +140,7 @@ static const struct {
 	{ "OBJECTID", CAP_AUTH },
 	{ "SAVEDATE", CAP_AUTH },
 	{ "XLIST", CAP_AUTH },
+	{ "XCRY", CAP_AUTH },
 };
 
 const char *imap_capabilities(const struct imap_session *s)

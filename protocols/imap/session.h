@@ -131,6 +131,7 @@ int imap_cmd_idle(struct imap_session *s, struct imap_command *cmd);
 int imap_cmd_append(struct imap_session *s, struct imap_command *cmd);
 int imap_cmd_compress(struct imap_session *s, struct imap_command *cmd);
 int imap_cmd_check(struct imap_session *s, struct imap_command *cmd);
+int imap_cmd_xcry(struct imap_session *s, struct imap_command *cmd);	/* cmd-xcry.c */
 
 /* STATUS items (cmd-status.c), shared with LIST-STATUS. */
 enum {
