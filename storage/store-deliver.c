@@ -35,10 +35,14 @@ int store_deliveries_arrived(struct store *st, const char *user_name)
 	free(j.dir);
 	if (!u || u->state != STORE__OPEN || store_user_stale(u))
 		return 0;	/* the next login takes it in */
+	bool more = false;
 	store__user_ref(u);
 	store__lock(&u->lock);
-	r = u->state == STORE__OPEN ? store__import_pending(u) : 0;
+	r = u->state == STORE__OPEN && !u->importing ? store__import_pending(u, STORE_BATCH, &more)
+						     : 0;
 	store__unlock(&u->lock);
+	if (more || u->importing)
+		store__import_in_background(u);
 	store__user_unref(u);
 	return r;
 }

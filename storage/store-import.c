@@ -237,24 +237,64 @@ static int import_batch(struct store_user *u, struct delivery_pending *items, si
 	return r < 0 ? r : gone;
 }
 
-int store__import_pending(struct store_user *u)
+int store__import_pending(struct store_user *u, size_t max, bool *more_r)
 {
 	int recorded = 0, r;
+	size_t taken = 0;
+	bool more = false;
 
 	for (;;) {
 		struct pending_job all = { .u = u };
 		int gone = 0;
 		r = store__pool(list_job, &all);
-		for (size_t i = 0; r >= 0 && i < all.n; i += STORE_BATCH) {
+		size_t i = 0;
+		for (; r >= 0 && i < all.n && (max == 0 || taken < max); i += STORE_BATCH) {
 			size_t n = all.n - i < STORE_BATCH ? all.n - i : STORE_BATCH;
 			r = import_batch(u, all.items + i, n, &recorded);
+			taken += n;
 			if (r > 0)
 				gone += r;
 		}
+		more = r >= 0 && gone > 0 && (i < all.n || all.n == IMPORT_LIST_MAX);
 		delivery_pending_free(&all.items, all.n);
-		if (r < 0 || all.n < IMPORT_LIST_MAX || gone == 0)
+		if (!more || (max && taken >= max))
 			break;
 	}
 	u->store->stats.imported += (uint64_t)recorded;
+	if (more_r)
+		*more_r = more;
 	return r < 0 ? r : recorded;
+}
+
+static void import_run(void *arg)
+{
+	struct store_user *u = arg;
+	struct store *st = u->store;
+	bool more = true;
+
+	while ((more || u->import_again) && u->state == STORE__OPEN) {
+		u->import_again = false;
+		store__lock(&u->lock);
+		int r = u->state == STORE__OPEN ? store__import_pending(u, STORE_BATCH, &more) : 0;
+		store__unlock(&u->lock);
+		if (r < 0)
+			break;	/* the rows wait for the next delivery or login */
+	}
+	u->importing = false;
+	store__user_unref(u);
+	store__background_done(st);
+}
+
+void store__import_in_background(struct store_user *u)
+{
+	if (u->importing) {
+		u->import_again = true;
+		return;
+	}
+	u->importing = true;
+	store__user_ref(u);
+	if (store__background_spawn(u->store, import_run, u) < 0) {
+		u->importing = false;
+		store__user_unref(u);
+	}
 }

@@ -313,7 +313,12 @@ static void after_login(struct store_user *u)
 {
 	const struct store_settings *set = &u->store->set;
 
-	store__import_pending(u);
+	bool more = false;
+	/* A first batch now, so a client sees recent mail at once; a long
+	 * backlog (one RSA operation per message) goes on in the background. */
+	store__import_pending(u, STORE_BATCH, &more);
+	if (more)
+		store__import_in_background(u);
 	if (!set->no_maintenance)
 		store__maintenance_if_due(u, NULL);
 	if (!set->no_key_rotation)

@@ -101,6 +101,8 @@ struct store_user {
 	uint64_t seq;
 	struct coro_event changed;
 	bool rotating;
+	bool importing;		/* a background import runs (store-import.c) */
+	bool import_again;	/* deliveries arrived while it ran */
 };
 
 struct store {
@@ -194,8 +196,14 @@ int store__record(struct store_user *u, struct store__incoming *v, size_t n);
  * new_password is NULL. */
 void store__cache_reset(struct store_user *u, const char *new_password);
 
-/* Import (store-import.c), under the lock, from a coroutine. */
-int store__import_pending(struct store_user *u);
+/* Import (store-import.c), under the lock, from a coroutine: up to max
+ * pending messages in whole batches (0: all of them); *more_r (may be
+ * NULL) tells whether rows may be left. Returns how many were recorded. */
+int store__import_pending(struct store_user *u, size_t max, bool *more_r);
+/* Not under the lock: takes in what is pending in a background coroutine,
+ * one batch per hold of the lock, so that a long backlog neither delays a
+ * login nor blocks the user's sessions; each batch is a change they see. */
+void store__import_in_background(struct store_user *u);
 
 /* Maintenance (store-maint.c): runs when due; under the lock. */
 int store__maintenance_if_due(struct store_user *u, char **error_r);

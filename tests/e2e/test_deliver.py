@@ -253,6 +253,48 @@ def test_with_the_real_daemon_running():
             shutil.rmtree(s.dir, ignore_errors=True)
 
 
+def test_backlog_does_not_hold_up_login():
+    """150 messages delivered while offline cost one RSA operation each:
+    LOGIN answers after the first batch, the rest arrives in the
+    background and the session (SELECT, then IDLE) sees all of it."""
+    total = 150
+    with Server() as s:
+        r = Root(root=s.root)
+        try:
+            for i in range(total):
+                res = r.deliver(b"Subject: backlog %d\n\nmessage %d\n" % (i, i))
+                expect(res.returncode == 0, "delivered", res.stderr)
+            s.start()
+            c = s.connect(timeout=60)
+            c.readline()
+            expect(c.cmd('a LOGIN alice "secret password"')[-1].startswith("a OK"), "login")
+            at_login = int(s.stats()["messages_imported"])
+            expect(0 < at_login < total, "LOGIN answered before the whole backlog was in",
+                   at_login)
+            lines = c.cmd("b SELECT INBOX")
+            exists = max(int(l.split()[1]) for l in lines if l.endswith(" EXISTS"))
+            if exists < total:
+                c.send("c IDLE\r\n")
+                expect(c.readline().startswith("+ "), "idling")
+                c.sock.settimeout(60)
+                while exists < total:
+                    line = c.readline()
+                    if line.endswith(" EXISTS"):
+                        exists = int(line.split()[1])
+                c.send("DONE\r\n")
+                while not c.readline().startswith("c OK"):
+                    pass
+            expect(int(s.stats()["messages_imported"]) == total, "all taken in")
+            expect(r.rows() == [], "no pending row left")
+            print("  LOGIN answered with %d of %d imported; the session saw all %d"
+                  % (at_login, total, exists))
+            c.close()
+            expect(s.stop() == 0, "clean exit")
+        finally:
+            r.cleanup()
+            shutil.rmtree(s.dir, ignore_errors=True)
+
+
 def test_run_as_root_writes_as_the_owner():
     if os.geteuid() != 0:
         print("  (skipped: needs root)")
@@ -283,6 +325,7 @@ try:
                   test_concurrent_deliveries_all_land,
                   test_a_running_daemon_is_told,
                   test_with_the_real_daemon_running,
+                  test_backlog_does_not_hold_up_login,
                   test_run_as_root_writes_as_the_owner])
 finally:
     shutil.rmtree(TEMPLATE, ignore_errors=True)
