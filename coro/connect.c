@@ -55,7 +55,10 @@ int coro_connect(const struct sockaddr *addr, socklen_t len, int64_t deadline)
 			r = connect_wait_writable(fd, deadline);
 			int err = 0;
 			socklen_t elen = sizeof(err);
-			if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err)
+			/* libuv reports a failed connect (POLLERR) as UV_EBADF:
+			 * SO_ERROR holds the real reason (ECONNREFUSED ...). */
+			if ((r == 0 || r == -EBADF) &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err)
 				r = -err;
 		}
 	}

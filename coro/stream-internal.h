@@ -33,6 +33,9 @@ struct stream {
 	bool last_crlf;
 	bool skip_line;			/* discarding the rest of a long line */
 	bool compressed;
+	/* mbedTLS verification flags of a client handshake that failed (0
+	 * otherwise), kept for stream_tls_verify_error(); fits the padding. */
+	uint32_t tls_verify_flags;
 };
 
 /* Records a fatal error (anything but -EMSGSIZE and -EINTR) so later calls

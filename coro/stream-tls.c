@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +352,9 @@ static int tls_start(struct stream *s, struct tls_config *cfg, bool server,
 	if (interrupted)
 		coro_interrupt(coro_current());
 	if (r < 0) {
+		/* Why a certificate was refused, for the client to say so. */
+		if (!server && tls__config_verifies(cfg))
+			s->tls_verify_flags = mbedtls_ssl_get_verify_result(&t->ssl);
 		tls_destroy(&t->base);
 		return stream__fail(s, r);
 	}
@@ -369,4 +373,24 @@ int stream_start_tls_server(struct stream *s, struct tls_config *cfg)
 int stream_start_tls_client(struct stream *s, struct tls_config *cfg, const char *server_name)
 {
 	return tls_start(s, cfg, false, server_name);
+}
+
+bool stream_tls_verify_error(const struct stream *s, char *buf, size_t size)
+{
+	uint32_t flags = s->tls_verify_flags;
+	char lines[512];
+	/* -1 means the handshake ended before the certificate was checked. */
+	if (flags == 0 || flags == (uint32_t)-1 || size == 0 ||
+	    mbedtls_x509_crt_verify_info(lines, sizeof(lines), "", flags) <= 0)
+		return false;
+	/* One line for the user: mbedTLS's reasons joined with "; ". */
+	size_t o = 0;
+	for (const char *p = lines; *p && o + 3 < size; p++) {
+		if (*p != '\n')
+			buf[o++] = *p;
+		else if (p[1])
+			buf[o++] = ';', buf[o++] = ' ';
+	}
+	buf[o] = '\0';
+	return o > 0;
 }

@@ -120,6 +120,10 @@ int stream_start_tls_server(struct stream *s, struct tls_config *cfg);
 int stream_start_tls_client(struct stream *s, struct tls_config *cfg,
 			    const char *server_name);
 bool stream_is_tls(const struct stream *s);
+/* After stream_start_tls_client() failed with a verifying config: true if
+ * the server's certificate was refused, with mbedTLS's reasons ("The
+ * certificate is not correctly signed by the trusted CA; ...") in buf. */
+bool stream_tls_verify_error(const struct stream *s, char *buf, size_t size);
 /* "TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384" or "" for plaintext. */
 const char *stream_tls_description(const struct stream *s);
 

@@ -15,6 +15,7 @@ static const struct cli_command commands[] = {
 	{ "serve", cli_serve_main, cli_usage_serve, "run the mail server in the foreground" },
 	{ "admin", cli_admin_main, cli_usage_admin, "manage the running server over its admin socket" },
 	{ "deliver", cli_deliver_main, cli_usage_deliver, "deliver one message from stdin (MDA)" },
+	{ "remote", cli_remote_main, cli_usage_remote, "your account over IMAPS: test, chpw, config" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -241,6 +241,10 @@ static void verify_client(void *arg)
 	struct tls_case *tc = d->extra;
 	struct stream *s = d->s[1];
 	CHECK_INT(stream_start_tls_client(s, d->cli, tc->server_name), ==, tc->expect_client);
+	/* The only refusal here is the name: the reason says so. */
+	char why[256];
+	CHECK(stream_tls_verify_error(s, why, sizeof(why)) == (tc->expect_client != 0));
+	CHECK(tc->expect_client == 0 || strstr(why, "does not match with the expected CN"));
 	if (tc->expect_client == 0) {
 		CHECK_INT(stream_puts(s, "hi\r\n"), ==, 0);
 		CHECK_INT(stream_flush(s), ==, 0);
