@@ -13,6 +13,7 @@
 static const struct imap_command_def imap_commands[] = {
 	{ "CAPABILITY", imap_cmd_capability, IMAP_CMD_ANY_STATE },
 	{ "NOOP", imap_cmd_noop, IMAP_CMD_ANY_STATE },
+	{ "XYZZY", imap_cmd_xyzzy, IMAP_CMD_ANY_STATE },
 	{ "LOGOUT", imap_cmd_logout, IMAP_CMD_ANY_STATE },
 	{ "ID", imap_cmd_id, IMAP_CMD_ANY_STATE },
 	{ "STARTTLS", imap_cmd_starttls, IMAP_CMD_NOT_AUTH },
@@ -40,6 +41,7 @@ static const struct imap_command_def imap_commands[] = {
 	{ "UNSELECT", imap_cmd_unselect, SEL },
 	{ "EXPUNGE", imap_cmd_expunge, SEL },
 	{ "UID EXPUNGE", imap_cmd_expunge, SEL },
+	{ "XVANQUISH", imap_cmd_xvanquish, SEL },
 	IMAP_MESSAGE_COMMANDS
 };
 

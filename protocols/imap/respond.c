@@ -140,6 +140,8 @@ static const struct {
 	{ "OBJECTID", CAP_AUTH },
 	{ "SAVEDATE", CAP_AUTH },
 	{ "XLIST", CAP_AUTH },
+	{ "XVANQUISH", CAP_AUTH },
+	{ "XYZZY", CAP_AUTH },
 	{ "XCRY", CAP_AUTH },
 };
 

@@ -130,6 +130,8 @@ int imap_cmd_expunge(struct imap_session *s, struct imap_command *cmd);
 int imap_cmd_idle(struct imap_session *s, struct imap_command *cmd);
 int imap_cmd_append(struct imap_session *s, struct imap_command *cmd);
 int imap_cmd_compress(struct imap_session *s, struct imap_command *cmd);
+int imap_cmd_xvanquish(struct imap_session *s, struct imap_command *cmd);
+int imap_cmd_xyzzy(struct imap_session *s, struct imap_command *cmd);
 int imap_cmd_check(struct imap_session *s, struct imap_command *cmd);
 int imap_cmd_xcry(struct imap_session *s, struct imap_command *cmd);	/* cmd-xcry.c */
 
