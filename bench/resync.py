@@ -130,8 +130,8 @@ def main():
     with open(srv.config) as f:
         text = f.read()
     srv.write_config(text.replace('level = "debug"', 'level = "info"'))
-    srv.start()
     try:
+        srv.start()
         t0 = time.perf_counter()
         fill(srv, a.messages)
         print("filled %d messages in %.1f s" % (a.messages, time.perf_counter() - t0))
