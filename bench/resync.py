@@ -13,6 +13,7 @@ OK, median of R runs. See bench/README.md."""
 import argparse
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -154,6 +155,7 @@ def main():
               % (rows["full"][0] / rows["qresync"][0], rows["full"][1] / rows["qresync"][1]))
     finally:
         srv.stop()
+        shutil.rmtree(srv.dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
