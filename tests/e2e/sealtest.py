@@ -3,8 +3,10 @@ ports, a self-signed certificate, and the real `sealmail serve` process.
 
 Every test owns its directory and ports, so tests run in parallel."""
 
+import atexit
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -15,6 +17,22 @@ import time
 import traceback
 
 SEALMAIL = os.environ.get("SEALMAIL", "sealmail")
+
+# Temporary directories of this run's servers: removed at exit once run()
+# saw every test pass (a failure keeps them for a look), unless SEAL_KEEP.
+_made_dirs = []
+_failures = [0]
+_ran = [False]
+
+
+def _remove_made_dirs():
+    if not _ran[0] or _failures[0] or os.environ.get("SEAL_KEEP"):
+        return
+    for d in _made_dirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_remove_made_dirs)
 
 
 def free_port():
@@ -47,6 +65,7 @@ class Server:
 
     def __init__(self, listen=("imaps",), extra_listen="", extra=""):
         self.dir = tempfile.mkdtemp(prefix="sealmail-e2e-")
+        _made_dirs.append(self.dir)
         self.root = os.path.join(self.dir, "root")
         os.makedirs(os.path.join(self.root, "users"))
         self.cert, self.key = make_cert(self.dir)
@@ -225,5 +244,7 @@ def run(tests):
             failed += 1
             print("FAIL %s" % t.__name__, flush=True)
             traceback.print_exc()
+    _failures[0] += failed
+    _ran[0] = True
     print("%d passed, %d failed" % (passed, failed), flush=True)
     return 1 if failed or not passed else 0
