@@ -54,6 +54,23 @@ static const char *const xcry_keys[KEY_COUNT] = {
  * subcommand and its settings. */
 #define XCRY_CONFIG_CAPS "(INTERNAL-KEY-PATTERN EXTERNAL-KEY-PATTERN PASSWORD SMTP-OUT)"
 
+/* Answers a failure of the store's settings calls (already logged with
+ * the store's text, which may name files): the mailbox codes of
+ * imap_reply_store_error() would mislead here. */
+static int xcry_config_error(struct imap_session *s, const char *tag, int err)
+{
+	if (store_error_is_temporary(err) || err == -ECANCELED)
+		return imap_reply_store_error(s, tag, err, NULL, false);
+	if (err == -ESTALE)
+		return imap_reply(s, tag, "NO",
+				  "[UNAVAILABLE] The account changed on the server; log in again");
+	if (err == -EINVAL || err == -EFBIG || err == -ENOENT || err == -EBADMSG)
+		return imap_reply(s, tag, "NO",
+				  "[CORRUPTION] The account's settings file cannot be read "
+				  "(the server's log says why)");
+	return imap_reply(s, tag, "NO", "[SERVERBUG] Cannot change the settings now");
+}
+
 /* A mailbox setting as an nstring: NIL for none. */
 static int put_mailbox(struct imap_session *s, struct buf *b, enum xcry_key key,
 		       const char *value)
@@ -105,7 +122,7 @@ int imap_xcry_get_user_config(struct imap_session *s, const char *tag,
 	if (r < 0) {
 		conn_log(s->conn, LOG_ERR, "XCRY GET-USER-CONFIG: %s", error ? error : strerror(-r));
 		free(error);
-		return imap_reply_store_error(s, tag, r, NULL, false);
+		return xcry_config_error(s, tag, r);
 	}
 	struct buf b = BUF_INIT(0);
 	r = user_config_line(s, &cfg, &b);
@@ -225,11 +242,7 @@ static int xcry_set_proceed(struct imap_session *s, const char *tag,
 	if (r < 0) {
 		conn_log(s->conn, LOG_ERR, "XCRY SET-USER-CONFIG: %s", error ? error : strerror(-r));
 		free(error);
-		if (r == -ESTALE)
-			return imap_reply(s, tag, "NO",
-					  "[UNAVAILABLE] The account changed on the server; "
-					  "log in again");
-		return imap_reply_store_error(s, tag, r, NULL, false);
+		return xcry_config_error(s, tag, r);
 	}
 	bool settings = false;
 	for (size_t key = 0; key < KEY_COUNT; key++)

@@ -254,12 +254,42 @@ def test_config_round_trip():
     expect(len(backups) == 2, "two backups", backups)
 
 
+def test_xcry_damaged_settings_file():
+    """A user.toml broken while the user is logged in: XCRY says so with
+    [CORRUPTION] and changes nothing; the server log names the file."""
+    srv = server()
+    srv.admin("user", "add", "dan", "--password-stdin", input="secret\n")
+    imaplib.Commands["XCRY"] = ("AUTH", "SELECTED")
+    m = imap_login(srv, "dan", "secret")
+    expect(not isinstance(m, str), "login", m)
+    path = os.path.join(srv.root, "users", "dan", "user.toml")
+    with open(path) as f:
+        good = f.read()
+    with open(path, "a") as f:
+        f.write("surprise = 1\n")
+    for args in (("GET-USER-CONFIG",), ("SET-USER-CONFIG", "SMTP-OUT-SAVE", '"Sent"')):
+        typ, data = m._simple_command("XCRY", *args)
+        expect(typ == "NO", "NO for a damaged user.toml", typ, data)
+        expect_match(r"^\[CORRUPTION\] The account's settings file cannot be read",
+                     data[0].decode())
+    expect_match(r"XCRY GET-USER-CONFIG: .*user\.toml:\d+: unknown key 'smtp_out\.surprise'",
+                 srv.log_text())
+    expect(not glob.glob(os.path.join(srv.root, "users", "dan", "tmp", "config-backup-*")),
+           "no backup made by a refused change")
+    with open(path, "w") as f:
+        f.write(good)
+    typ, data = m._simple_command("XCRY", "GET-USER-CONFIG")
+    expect(typ == "OK", "readable again", typ, data)
+    m.logout()
+
+
 def main():
     try:
         code = run([test_help_everywhere, test_usage_errors, test_remote_test_logs_in,
                     test_trace_masks_passwords, test_wrong_password_fails_clearly,
                     test_certificate_verified_by_default, test_connection_errors,
-                    test_chpw_then_imaplib_and_backup_restore, test_config_round_trip])
+                    test_chpw_then_imaplib_and_backup_restore, test_config_round_trip,
+                    test_xcry_damaged_settings_file])
     finally:
         if SERVER is not None:
             code_stop = SERVER.stop()
