@@ -19,6 +19,7 @@
 #include "src/privdrop.h"
 #include "src/util/xmalloc.h"
 #include "protocols/imap/imap.h"
+#include "protocols/smtp/smtp.h"
 #include "storage/store.h"
 
 /* Past the configured limit, a refusal still costs a coroutine and (for TLS)
@@ -29,10 +30,10 @@
 const struct proto_info proto_table[PROTO_COUNT] = {
 	[PROTO_IMAPS] = { "imaps", imap_session_run, true, true },
 	[PROTO_IMAP] = { "imap", imap_session_run, false, true },
-	[PROTO_SMTP] = { "smtp", NULL, false, true },
+	[PROTO_SMTP] = { "smtp", smtpin_session_run, false, true },
 	[PROTO_SUBMISSIONS] = { "submissions", NULL, true, true },
 	[PROTO_SUBMISSION] = { "submission", NULL, false, true },
-	[PROTO_LMTP] = { "lmtp", NULL, false, true },
+	[PROTO_LMTP] = { "lmtp", lmtp_session_run, false, true },
 	[PROTO_ADMIN] = { "admin", admin_session_run, false, false },
 };
 
