@@ -6,8 +6,11 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 BUILD="build-essential cmake ninja-build pkg-config libuv1-dev libmbedtls-dev
   libsqlite3-dev libargon2-dev zlib1g-dev libopendkim-dev libspf2-dev libc-ares-dev
-  libunistring-dev"
-TEST="openssl python3 valgrind isync"
+  libunistring-dev publicsuffix"
+# python3-dnslib, -dkim, -cryptography and -nacl: the mailauth test's DNS
+# server and DKIM signing (RSA, Ed25519), for /usr/bin/python3.
+TEST="openssl python3 valgrind isync python3-dnslib python3-dkim python3-cryptography
+  python3-nacl"
 want="$BUILD"
 [ "${1:-}" = "--tests" ] && want="$BUILD $TEST"
 missing=""

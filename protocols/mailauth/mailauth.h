@@ -19,8 +19,10 @@
  *
  * Nothing here fails a delivery by itself: DNS trouble gives "temperror"
  * results, a malformed message "permerror"/"none", never an error return.
- * Every DNS query has a deadline, so finish returns within
- * MAILAUTH_MAX_SECONDS of begin even when the DNS server never answers.
+ * Every DNS query has a deadline: SPF's lookups end within
+ * MAILAUTH_MAX_SECONDS of begin, those for DKIM keys and DMARC within
+ * MAILAUTH_MAX_SECONDS of the end of the message header, so finish never
+ * waits longer than that even when the DNS server never answers.
  * Memory is bounded: the header block of the message (at most
  * SEAL_MAX_HEADER_BLOCK) plus a fixed-size body window; the body is hashed
  * as it streams and never kept.
@@ -142,9 +144,11 @@ int mailauth_begin(const struct mailauth_input *in, struct mailauth **ma_r);
  * permerror, as the SMTP engine rejects such a message anyway. */
 int mailauth_feed(struct mailauth *ma, const void *data, size_t len);
 
-/* Ends the message and waits for every check (coroutine only; at most
- * MAILAUTH_MAX_SECONDS after mailauth_begin). Fills *res (owned by the
- * caller: mailauth_result_free). 0, or -EINVAL when called twice. */
+/* Ends the message and waits for every check (coroutine only; see above
+ * for how long at most). Fills *res (owned by the caller:
+ * mailauth_result_free). 0, or -EINVAL when called twice. If the calling
+ * coroutine is cancelled meanwhile, the checks still running are reported
+ * as temperror. */
 int mailauth_finish(struct mailauth *ma, struct mailauth_result *res);
 
 void mailauth_result_free(struct mailauth_result *res);
