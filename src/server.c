@@ -19,6 +19,7 @@
 #include "src/privdrop.h"
 #include "src/util/xmalloc.h"
 #include "protocols/imap/imap.h"
+#include "protocols/mailauth/mailauth.h"
 #include "protocols/smtp/smtp.h"
 #include "storage/store.h"
 
@@ -307,6 +308,11 @@ int server_reload(struct server *srv, char **error_r)
 	log_set_level(cfg->log_level);
 	if (srv->store)
 		store_set_login_cache_ms(srv->store, cfg->login_cache_seconds * 1000);
+	if (srv->cfg->listen_smtp.count > 0) {
+		const char *why;
+		if (mailauth_global_reload(cfg, &why) < 0)
+			log_warning("[dns] servers not changed: %s", why);
+	}
 	config_free(&srv->cfg);
 	srv->cfg = cfg;
 	log_notice("configuration reloaded from %s (listener changes need a restart)",
@@ -435,6 +441,16 @@ static int server_setup(struct server *srv, const char *root, const char *config
 	r = server_open_listeners(srv);
 	if (r < 0)
 		return r;
+	/* SPF, DKIM and DMARC for SMTP-in: before a chroot, which would hide
+	 * /etc/resolv.conf and the Public Suffix List. */
+	if (srv->cfg->listen_smtp.count > 0) {
+		const char *why;
+		r = mailauth_global_init(srv->cfg, &why);
+		if (r < 0) {
+			log_error("cannot start sender authentication: %s", why);
+			return r;
+		}
+	}
 	bool chroot = srv->cfg->chroot_system && geteuid() == 0;
 	srv->users_dir = chroot ? xstrdup("/") : xasprintf("%s/users", srv->cfg->root);
 	r = privdrop_apply(srv->cfg, &err);
@@ -494,6 +510,7 @@ int server_main(const char *root, const char *config_path)
 	uv_run(srv.loop, UV_RUN_DEFAULT);
 	log_notice("sealmail stopped");
 out:
+	mailauth_global_shutdown();
 	coro_runtime_shutdown();
 	uv_run(srv.loop, UV_RUN_DEFAULT); /* let the runtime's handles close */
 	tls_config_unref(&srv.tls);
