@@ -33,12 +33,21 @@ static int lookup_user(struct smtp_session *s, const char *name, char **dir_r)
 	return r < 0 ? r : j.r;
 }
 
+/* Whether refusals from the client's address count: not from a unix
+ * socket, nor from the loopback address, where a local proxy in front of
+ * the daemon (or the administrator's tools) would make every sender one. */
+static bool tarpit_applies(struct smtp_session *s)
+{
+	const char *ip = s->conn->peer_ip;
+	return s->pers->tarpit && ip[0] && strcmp(ip, "127.0.0.1") != 0 && strcmp(ip, "::1") != 0;
+}
+
 /* A sender that guesses addresses waits longer for each answer: the
  * per-IP failure count that slows password guessing (src/iplimit.h). */
 static int tarpit(struct smtp_session *s)
 {
 	struct conn *c = s->conn;
-	if (!s->pers->tarpit || !c->peer_ip[0])
+	if (!tarpit_applies(s))
 		return 0;
 	uint64_t ms = iplimit_auth_delay_ms(c->server->per_ip, c->peer_ip, coro_now_ms());
 	return ms ? coro_sleep(ms) : 0;
@@ -49,7 +58,7 @@ static int refuse(struct smtp_session *s, const struct smtp_path *p, int code,
 {
 	conn_log(s->conn, LOG_INFO, "%s: id=%s rcpt <%s> refused: %d %s %s", s->pers->name,
 		 s->txn.id, p->text, code, enh, text);
-	if (code == 550 && s->pers->tarpit && s->conn->peer_ip[0])
+	if (code == 550 && tarpit_applies(s))
 		iplimit_auth_failed(s->conn->server->per_ip, s->conn->peer_ip, coro_now_ms());
 	return smtp_reply(s, code, enh, "<%s>: %s", p->text, text);
 }

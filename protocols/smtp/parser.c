@@ -47,7 +47,7 @@ int smtp_parse_command(const char *line, size_t len, struct smtp_command *cmd)
 	size_t n = 0;
 	while (c.p < c.end && !is_space(*c.p)) {
 		if (n == SMTP_VERB_MAX)
-			return -EINVAL;
+			return -ENAMETOOLONG;
 		cmd->verb[n++] = upper(*c.p++);
 	}
 	cmd->verb[n] = '\0';

@@ -36,8 +36,9 @@ struct smtp_command {
 	size_t args_len;	/* trailing spaces and tabs removed */
 };
 
-/* Splits a command line. Returns 0, or -EINVAL for a line holding a NUL
- * byte or a verb longer than SMTP_VERB_MAX (reported as unknown). */
+/* Splits a command line. Returns 0, -EINVAL for a line holding a NUL
+ * byte, -ENAMETOOLONG for a verb longer than SMTP_VERB_MAX (no such
+ * command). */
 int smtp_parse_command(const char *line, size_t len, struct smtp_command *cmd);
 
 struct smtp_path {

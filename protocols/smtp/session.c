@@ -53,9 +53,10 @@ static const struct smtp_command_def *find_command(const char *verb)
 static int dispatch(struct smtp_session *s, const char *line, size_t len)
 {
 	struct smtp_command cmd;
-	if (smtp_parse_command(line, len, &cmd) < 0)
+	int r = smtp_parse_command(line, len, &cmd);
+	if (r == -EINVAL)
 		return smtp_reply(s, 500, "5.5.2", "Syntax error in the command");
-	const struct smtp_command_def *def = find_command(cmd.verb);
+	const struct smtp_command_def *def = r == 0 ? find_command(cmd.verb) : NULL;
 	if (def && (def->flags & CMD_SMTP_ONLY) && s->pers->lmtp)
 		return smtp_reply(s, 500, "5.5.1", "This is LMTP: say LHLO");
 	if (!def || ((def->flags & CMD_LMTP_ONLY) && !s->pers->lmtp))
