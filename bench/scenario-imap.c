@@ -15,8 +15,9 @@
  * each user (sealmail: Argon2 then its login cache) outside the
  * measurement. Then all clients run for --warmup seconds unmeasured (so
  * that they no longer all start their cycle at once), and for --seconds
- * the latency of each command is recorded per command type: a command
- * counts if it started and completed inside that window.
+ * each command that completes is counted and its latency recorded, per
+ * command type (a command that started during the warm-up counts with its
+ * whole latency); so do cycles that complete in that window.
  * Prints a table and one "result:" line for scripts.
  */
 #include <errno.h>
@@ -72,14 +73,15 @@ struct wl {
 
 static struct wl wl;
 
-static bool in_window(uint64_t t0, uint64_t t1)
+/* Whether something that completed at t1 is measured. */
+static bool in_window(uint64_t t1)
 {
-	return wl.go && t0 >= wl.t_start && t1 <= wl.t_end;
+	return wl.go && t1 >= wl.t_start && t1 <= wl.t_end;
 }
 
-static void note_error(enum cmd_kind k, uint64_t t0, int r, const struct imapc *c)
+static void note_error(enum cmd_kind k, int r, const struct imapc *c)
 {
-	if (!in_window(t0, uv_hrtime()))
+	if (!in_window(uv_hrtime()))
 		return;
 	wl.errors[k]++;
 	if (wl.first_error[0])
@@ -97,8 +99,8 @@ static int timed(enum cmd_kind k, uint64_t t0, int r, const struct imapc *c)
 {
 	uint64_t t1 = uv_hrtime();
 	if (r != IMAPC_OK)
-		note_error(k, t0, r, c);
-	else if (in_window(t0, t1))
+		note_error(k, r, c);
+	else if (in_window(t1))
 		bench_hist_add(&wl.hist[k], (t1 - t0) / 1000);
 	return r;
 }
@@ -225,11 +227,10 @@ static void client_main(void *arg)
 	uint32_t rnd = id * 2654435761u + 7, serial = 0;
 	ramp_up(&c, a);
 	while (!wl.stop) {
-		uint64_t t0 = uv_hrtime();
 		int r = c.s ? 0 : session_open(&c, a);
 		if (r == 0)
 			r = cycle(&c, a, id, &rnd, ++serial);
-		if (r == 0 && in_window(t0, uv_hrtime()))
+		if (r == 0 && in_window(uv_hrtime()))
 			wl.cycles++;
 		if (r != 0) {
 			imapc_close(&c);
