@@ -20,6 +20,8 @@ static int u32_cmp(const void *a, const void *b)
 static int send_vanished_earlier(struct imap_session *s, struct meta_uids *gone,
 				 const struct seqset *known)
 {
+	if (gone->n == 0)
+		return 0;
 	qsort(gone->v, gone->n, sizeof(*gone->v), u32_cmp);
 	size_t n = 0;
 	for (size_t i = 0; i < gone->n; i++)
