@@ -171,7 +171,10 @@ static void query_cb(void *arg, int status, int timeouts, unsigned char *abuf, i
 		return;
 	}
 	req->ans = ans;
-	if (req->waiter) {
+	/* At shutdown (ares_destroy) a coroutine still in dns_query() can
+	 * only be one already woken by coro_cancel() and not yet run: waking
+	 * it again would be a bug. It finds req done when it runs. */
+	if (req->waiter && status != ARES_EDESTRUCTION) {
 		req->next = R.completed;
 		R.completed = req;
 	}
@@ -211,12 +214,18 @@ int dns_query(const char *name, enum dns_type type, int64_t deadline,
 	if (!req->done) {
 		req->waiter = coro_current();
 		int r = coro_park(deadline, true);
+		req->waiter = NULL;
 		if (!req->done) {
 			/* The deadline or a cancel came first; the callback
 			 * still comes and frees req. */
-			req->waiter = NULL;
 			req->abandoned = true;
 			return r < 0 ? r : -EIO;
+		}
+		if (r < 0) {
+			/* Cancelled, and the answer came before we ran. */
+			dns_answer_unref(&req->ans);
+			free(req);
+			return r;
 		}
 	}
 	*ans_r = req->ans;
@@ -330,7 +339,6 @@ void dns_shutdown(void)
 	 * frees the abandoned ones, and reports each socket closed. */
 	ares_destroy(R.chan);
 	R.up = false;
-	wake_completed();
 	while (R.socks) {
 		struct sockw *w = R.socks;
 		R.socks = w->next;

@@ -6,11 +6,13 @@
  * name not in the memo it records the miss and answers "try again", which
  * ends libspf2's evaluation (temperror). The coroutine then looks the name
  * up through dns_query(), parked on the loop like any other I/O, puts the
- * answer in the memo and runs the evaluation again from the start. An SPF
- * evaluation is a few tens of microseconds of CPU, and RFC 7208 4.6.4
- * bounds the lookups (10 mechanisms, 10 names per MX or PTR), so the
- * replays cost far less than one DNS round trip; typical records need 1 to
- * 5 runs.
+ * answer in the memo and runs the evaluation again from the start.
+ * Measured on this machine kind: a full evaluation of a record with ip4,
+ * ip6, include, mx and a terms (6 lookups, answered from memory) costs
+ * 14.5 us, so a message needing 6 replays spends under 0.1 ms of loop time,
+ * in slices far below the 1 ms rule of DESIGN.md section 2. RFC 7208 4.6.4
+ * bounds the lookups (10 mechanisms, 10 names per MX or PTR), which bounds
+ * the replays (SPF_MAX_RUNS).
  *
  * The alternative, running libspf2 on the worker pool with a resolver that
  * blocks the worker until the loop answered, holds a pool thread for every
@@ -279,6 +281,12 @@ void mailauth_spf_check(const char *client_ip, const char *helo,
 
 	struct spf_run run = { .memo = &memo };
 	for (unsigned runs = 0;; runs++) {
+		if (!spf_server) {
+			/* mailauth_global_shutdown() came first */
+			out->result = MAILAUTH_SPF_TEMPERROR;
+			out->problem = "shutting down";
+			break;
+		}
 		run.missed = false;
 		out->result = run_once(&run, client_ip, v6, helo, mail_from, out->domain,
 				       receiver && *receiver ? receiver : "localhost");
