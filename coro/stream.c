@@ -6,6 +6,8 @@
  * neither buffer outlives its use: the read buffer is freed as soon as it
  * is drained and a read that starts empty lands in a small bounce buffer on
  * the coroutine stack first; the write buffer is freed by every flush.
+ * Both hold plaintext (passwords in LOGIN lines, mail), so every copy is
+ * wiped before its memory goes back to the allocator.
  */
 #include "coro/stream-internal.h"
 
@@ -24,6 +26,23 @@
  * line protocols are mostly shorter (SMTP caps them at 512, RFC 5321
  * section 4.5.3.1.4), so most of them never need a larger buffer. */
 #define STREAM_BOUNCE 512
+
+static void wipe_free(void *p, size_t n)
+{
+	if (p)
+		explicit_bzero(p, n);
+	free(p);
+}
+
+/* realloc that leaves no copy of the old bytes behind. */
+static void *wipe_resize(void *p, size_t old_cap, size_t keep, size_t new_cap)
+{
+	void *q = xmalloc(new_cap);
+	if (keep)
+		memcpy(q, p, keep);
+	wipe_free(p, old_cap);
+	return q;
+}
 
 struct stream *stream_new_socket(int fd)
 {
@@ -45,8 +64,8 @@ void stream_free(struct stream **sp)
 		l->ops->destroy(l);
 		l = below;
 	}
-	free(s->rbuf);
-	free(s->wbuf);
+	wipe_free(s->rbuf, s->rcap);
+	wipe_free(s->wbuf, s->wcap);
 	free(s);
 	*sp = NULL;
 }
@@ -82,7 +101,7 @@ int64_t stream__deadline(const struct stream *s)
 
 static void stream_rbuf_free(struct stream *s)
 {
-	free(s->rbuf);
+	wipe_free(s->rbuf, s->rcap);
 	s->rbuf = NULL;
 	s->rpos = s->rlen = s->rcap = s->scanned = 0;
 }
@@ -100,10 +119,11 @@ static void stream_rbuf_tidy(struct stream *s)
 	if (s->rcap <= STREAM_RBUF_MIN || avail > s->rcap / 4)
 		return;
 	memmove(s->rbuf, s->rbuf + s->rpos, avail);
+	uint32_t cap = avail > STREAM_RBUF_MIN ? avail : STREAM_RBUF_MIN;
+	s->rbuf = wipe_resize(s->rbuf, s->rcap, avail, cap);
 	s->rpos = 0;
 	s->rlen = avail;
-	s->rcap = avail > STREAM_RBUF_MIN ? avail : STREAM_RBUF_MIN;
-	s->rbuf = xrealloc(s->rbuf, s->rcap);
+	s->rcap = cap;
 }
 
 /* The result of a layer read: bytes, 0 at end of stream, or an error.
@@ -146,6 +166,7 @@ static ssize_t stream_fill(struct stream *s, int64_t deadline)
 		s->rcap = (size_t)n == sizeof(bounce) ? STREAM_RBUF_MIN : (uint32_t)n;
 		s->rbuf = xmalloc(s->rcap);
 		memcpy(s->rbuf, bounce, (size_t)n);
+		explicit_bzero(bounce, (size_t)n);
 		s->rlen = (uint32_t)n;
 		return n;
 	}
@@ -163,7 +184,7 @@ static ssize_t stream_fill(struct stream *s, int64_t deadline)
 				cap = STREAM_RBUF_MIN;
 			if (cap > s->max_line && s->max_line > s->rcap)
 				cap = s->max_line;
-			s->rbuf = xrealloc(s->rbuf, cap);
+			s->rbuf = wipe_resize(s->rbuf, s->rcap, s->rlen, cap);
 			s->rcap = cap;
 		}
 	}
@@ -355,7 +376,7 @@ static void stream_wbuf_append(struct stream *s, const void *buf, size_t len)
 			cap *= 2;
 		if (cap > STREAM_WBUF_CAP)
 			cap = STREAM_WBUF_CAP;
-		s->wbuf = xrealloc(s->wbuf, cap);
+		s->wbuf = wipe_resize(s->wbuf, s->wcap, s->wlen, cap);
 		s->wcap = cap;
 	}
 	memcpy(s->wbuf + s->wlen, buf, len);
@@ -422,7 +443,7 @@ int stream__flush(struct stream *s, int64_t deadline)
 		if (l->ops->flush)
 			r = l->ops->flush(l, deadline);
 	}
-	free(s->wbuf);
+	wipe_free(s->wbuf, s->wcap);
 	s->wbuf = NULL;
 	s->wcap = 0;
 	return r < 0 ? stream__fail(s, r) : 0;
