@@ -9,8 +9,10 @@ BUILD="build-essential cmake ninja-build pkg-config libuv1-dev libmbedtls-dev
   libunistring-dev publicsuffix"
 # python3-dnslib, -dkim, -cryptography and -nacl: the mailauth test's DNS
 # server and DKIM signing (RSA, Ed25519), for /usr/bin/python3.
+# swaks (with its Perl TLS modules) and postfix: real clients of SMTP-in
+# and LMTP; the postfix test runs its own instance, never the system's.
 TEST="openssl python3 valgrind isync python3-dnslib python3-dkim python3-cryptography
-  python3-nacl"
+  python3-nacl swaks libnet-ssleay-perl libio-socket-ssl-perl postfix"
 want="$BUILD"
 [ "${1:-}" = "--tests" ] && want="$BUILD $TEST"
 missing=""
@@ -19,5 +21,16 @@ for p in $want; do
 done
 if [ -n "$missing" ]; then
 	$SUDO apt-get update -qq
+	case "$missing" in *postfix*)
+		# No main.cf, and no service started by the package: a system
+		# Postfix must not take port 25 or fail the installation.
+		echo "postfix postfix/main_mailer_type select No configuration" |
+			$SUDO debconf-set-selections
+		if [ ! -e /usr/sbin/policy-rc.d ]; then
+			printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+			$SUDO chmod 755 /usr/sbin/policy-rc.d
+			trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+		fi
+	esac
 	$SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
