@@ -7,7 +7,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "src/admin.h"
@@ -42,69 +41,6 @@ static int __attribute__((format(printf, 1, 2))) admin_fail(const char *fmt, ...
 	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
-}
-
-/* One line from stdin, without its line ending. */
-static int read_password_stdin(char *out, size_t size)
-{
-	if (!fgets(out, (int)size, stdin)) {
-		admin_fail("%s", "no password on standard input");
-		return -1;
-	}
-	size_t len = strcspn(out, "\r\n");
-	if (out[len] == '\0' && len == size - 1) {
-		admin_fail("%s", "password too long");
-		return -1;
-	}
-	out[len] = '\0';
-	if (len == 0) {
-		admin_fail("%s", "empty password");
-		return -1;
-	}
-	return 0;
-}
-
-static int prompt_once(FILE *tty, const char *prompt, char *out, size_t size)
-{
-	struct termios old, quiet;
-	fputs(prompt, tty);
-	fflush(tty);
-	int fd = fileno(tty);
-	bool have_termios = tcgetattr(fd, &old) == 0;
-	if (have_termios) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fd, TCSAFLUSH, &quiet);
-	}
-	char *ok = fgets(out, (int)size, tty);
-	if (have_termios)
-		tcsetattr(fd, TCSAFLUSH, &old);
-	fputc('\n', tty);
-	if (!ok)
-		return -1;
-	out[strcspn(out, "\r\n")] = '\0';
-	return 0;
-}
-
-/* Asks twice on the terminal, without echo. */
-static int prompt_password(char *out, size_t size)
-{
-	FILE *tty = fopen("/dev/tty", "r+");
-	if (!tty) {
-		admin_fail("%s", "no terminal to ask for a password (use --password-stdin)");
-		return -1;
-	}
-	char again[ACCOUNT_PASSWORD_MAX + 2];
-	int r = prompt_once(tty, "Password: ", out, size);
-	if (r == 0)
-		r = prompt_once(tty, "Again: ", again, sizeof(again));
-	fclose(tty);
-	if (r == 0 && (strcmp(out, again) != 0 || !*out)) {
-		admin_fail("%s", !*out ? "empty password" : "the passwords differ");
-		r = -1;
-	}
-	explicit_bzero(again, sizeof(again));
-	return r;
 }
 
 /* The socket path: --socket, else listen.admin from ROOT's configuration,
@@ -230,9 +166,10 @@ int cli_admin_main(int argc, char **argv)
 			return admin_fail("%s", "request too long");
 	}
 	if (pw_mode) {
-		char password[ACCOUNT_PASSWORD_MAX + 2];
-		int r = pw_mode == 1 ? read_password_stdin(password, sizeof(password))
-				     : prompt_password(password, sizeof(password));
+		char password[CLI_PASSWORD_BUF];
+		int r = cli_read_password("sealmail admin", "Password: ",
+					  pw_mode == 2 ? "Again: " : NULL, password,
+					  sizeof(password));
 		if (r < 0) {
 			buf_free(&req);
 			return 1;
