@@ -24,8 +24,14 @@ int mailauth_domain_normalize(const char *in, size_t len, char *out, size_t outl
 		bool ascii = true;
 		if (llen == 0)
 			return -EINVAL;
-		for (size_t i = start; i < end; i++)
-			ascii = ascii && (unsigned char)in[i] < 0x80;
+		for (size_t i = start; i < end; i++) {
+			unsigned char c = (unsigned char)in[i];
+			if (c >= 'A' && c <= 'Z')
+				c += 32;
+			if (c < 0x80 && !ldh(c))
+				return -EINVAL;	/* in a U-label as in any other */
+			ascii = ascii && c < 0x80;
+		}
 		if (o > 0)
 			out[o++] = '.';
 		if (ascii) {
@@ -33,11 +39,7 @@ int mailauth_domain_normalize(const char *in, size_t len, char *out, size_t outl
 				return -EINVAL;
 			for (size_t i = start; i < end; i++) {
 				unsigned char c = (unsigned char)in[i];
-				if (c >= 'A' && c <= 'Z')
-					c += 32;
-				if (!ldh(c))
-					return -EINVAL;
-				out[o++] = (char)c;
+				out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 			}
 		} else {
 			char label[64];
