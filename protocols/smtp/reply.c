@@ -13,8 +13,8 @@ static void sanitize(char *text)
 			*p = '?';
 }
 
-static int send_line(struct smtp_session *s, int code, char sep, const char *enh,
-		     const char *fmt, va_list ap)
+static int __attribute__((format(printf, 5, 0)))
+send_line(struct smtp_session *s, int code, char sep, const char *enh, const char *fmt, va_list ap)
 {
 	char text[512];
 	vsnprintf(text, sizeof(text), fmt, ap);
