@@ -323,56 +323,104 @@ static bool field_is(const char *f, size_t len, const char *name)
 	return n < len && f[n] == ':';
 }
 
-/* One field, its line breaks made CRLF, without the last one. */
-static void header_field(struct mailauth *ma, struct buf *field)
+/* The header's fields, each folded as in the message with its line breaks
+ * made CRLF and without the last one, in one buffer. */
+struct fields {
+	struct buf text;
+	size_t (*span)[2];	/* offset, length */
+	size_t n, cap;
+	bool signed_;		/* a DKIM-Signature field is among them */
+};
+
+static void field_end(struct mailauth *ma, struct fields *f, size_t start)
 {
-	while (field->len && (field->data[field->len - 1] == '\n' ||
-			      field->data[field->len - 1] == '\r'))
-		field->len--;
-	if (field->len == 0)
+	size_t len = f->text.len - start;
+	if (len == 0)
 		return;
-	mailauth_dkim_header(ma->dkim, field->data, field->len);
-	if (field_is(field->data, field->len, "from")) {
-		const char *colon = memchr(field->data, ':', field->len);
-		take_from(ma, colon + 1, field->len - (size_t)(colon + 1 - field->data));
+	const char *field = f->text.data + start;
+	if (field_is(field, len, "from")) {
+		const char *colon = memchr(field, ':', len);
+		take_from(ma, colon + 1, len - (size_t)(colon + 1 - field));
 	}
-	buf_reset(field);
+	f->signed_ = f->signed_ || field_is(field, len, "dkim-signature");
+	if (f->n == f->cap) {
+		f->cap = f->cap ? 2 * f->cap : 32;
+		f->span = xrealloc(f->span, f->cap * sizeof(*f->span));
+	}
+	f->span[f->n][0] = start;
+	f->span[f->n][1] = len;
+	f->n++;
 }
 
-/* The header is complete (hdr holds it without the blank line): split it
- * into fields, then start the DNS work it calls for. */
-static void end_of_header(struct mailauth *ma, size_t hdr_len)
+static void split_fields(struct mailauth *ma, const char *h, size_t hdr_len, struct fields *f)
 {
-	struct buf field = BUF_INIT(0);
-	const char *h = ma->hdr.data ? ma->hdr.data : "";
+	size_t start = 0;
+	bool open = false;
 
 	for (size_t pos = 0; pos < hdr_len;) {
 		const char *nl = memchr(h + pos, '\n', hdr_len - pos);
 		size_t end = nl ? (size_t)(nl - h) : hdr_len;
 		size_t line_end = end > pos && h[end - 1] == '\r' ? end - 1 : end;
 		bool cont = h[pos] == ' ' || h[pos] == '\t';
-		if (!cont)
-			header_field(ma, &field);
-		if (cont && field.len == 0) {
+		if (!cont) {
+			if (open)
+				field_end(ma, f, start);
+			start = f->text.len;
+			open = true;
+		} else if (!open) {
 			pos = end + 1;
 			continue;	/* continuation of nothing */
+		} else {
+			buf_puts(&f->text, "\r\n");
 		}
-		if (field.len)
-			buf_puts(&field, "\r\n");
-		buf_append(&field, h + pos, line_end - pos);
+		buf_append(&f->text, h + pos, line_end - pos);
 		pos = end + 1;
 	}
-	header_field(ma, &field);
-	buf_free(&field);
+	if (open)
+		field_end(ma, f, start);
+}
+
+/* libopendkim's header work, on the pool: a header of 256 KiB can hold a
+ * thousand signatures for it to parse. */
+struct eoh_job {
+	struct dkim_verifier *dkim;
+	const struct fields *f;
+	char (*names)[DNS_MAX_NAME + 1];
+	size_t nnames;
+	bool active;
+};
+
+static void eoh_work(void *arg)
+{
+	struct eoh_job *j = arg;
+	for (size_t i = 0; i < j->f->n; i++)
+		mailauth_dkim_header(j->dkim, j->f->text.data + j->f->span[i][0], j->f->span[i][1]);
+	j->active = mailauth_dkim_eoh(j->dkim) == 0;
+	if (j->active)
+		j->nnames = mailauth_dkim_key_names(j->dkim, j->names, MAILAUTH_MAX_SIGNATURES);
+}
+
+/* The header is complete (hdr holds it without the blank line): split it
+ * into fields, then start the DNS work it calls for. */
+static void end_of_header(struct mailauth *ma, size_t hdr_len)
+{
+	struct fields f = { .text = BUF_INIT(0) };
+	char names[MAILAUTH_MAX_SIGNATURES][DNS_MAX_NAME + 1];
+	struct eoh_job j = { ma->dkim, &f, names, 0, false };
+
+	split_fields(ma, ma->hdr.data ? ma->hdr.data : "", hdr_len, &f);
 	buf_free(&ma->hdr);
 	ma->in_body = true;
+	/* Unsigned mail (most of it) needs no DKIM work at all. */
+	if (f.signed_ && coro_await_work(eoh_work, &j) < 0)
+		eoh_work(&j);
+	buf_free(&f.text);
+	free(f.span);
 	ma->eoh_deadline = coro_now_ms() + time_budget_ms;
 
-	if (mailauth_dkim_eoh(ma->dkim) == 0) {
-		char names[MAILAUTH_MAX_SIGNATURES][DNS_MAX_NAME + 1];
-		size_t n = mailauth_dkim_key_names(ma->dkim, names, MAILAUTH_MAX_SIGNATURES);
+	if (j.active) {
 		ma->dkim_active = true;
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < j.nnames; i++)
 			if (!task_start(ma, key_task, names[i], 0))
 				dns_memo_put(&ma->keys, names[i], DNS_T_TXT,
 					     dns_answer_new_status(DNS_T_TXT, DNS_TEMPFAIL));

@@ -293,6 +293,15 @@ def test_dkim_several_signatures():
     expect(r["dkim"] == "pass", r.out)
     expect(len(re.findall(r"dkim=pass", r.ar)) == 2, r.ar)
     expect_match(r"header\.d=other\.example", r.ar)
+    # Past MAILAUTH_MAX_SIGNATURES (8) signatures are reported, not verified.
+    msg = message()
+    for _ in range(10):
+        msg = sign(msg)
+    r = check(msg)
+    expect(r["dkim"] == "pass", r.out)
+    expect(len(re.findall(r"dkim=pass", r.ar)) == 8, r.ar)
+    expect(len(re.findall(r"dkim=policy \(not verified: too many signatures\)", r.ar)) == 2,
+           r.ar)
 
 
 def test_dkim_streaming_and_line_endings():
