@@ -14,7 +14,9 @@
  */
 #include "protocols/mailauth/mailauth.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -256,11 +258,23 @@ static void dmarc_task(struct task *t)
 
 /* --- The message ---------------------------------------------------------- */
 
+/* A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; SPF's ip4
+ * terms must see them as the IPv4 addresses they are. */
+static char *client_address(const char *ip)
+{
+	struct in6_addr a6;
+	char v4[INET_ADDRSTRLEN];
+	if (ip && inet_pton(AF_INET6, ip, &a6) == 1 && IN6_IS_ADDR_V4MAPPED(&a6) &&
+	    inet_ntop(AF_INET, &a6.s6_addr[12], v4, sizeof(v4)))
+		return xstrdup(v4);
+	return xstrndup(ip ? ip : "", INET6_ADDRSTRLEN);
+}
+
 int mailauth_begin(const struct mailauth_input *in, struct mailauth **ma_r)
 {
 	struct mailauth *ma = xcalloc(1, sizeof(*ma));
 
-	ma->client_ip = xstrdup(in->client_ip ? in->client_ip : "");
+	ma->client_ip = client_address(in->client_ip);
 	ma->helo = xstrndup(in->helo ? in->helo : "", 1024);
 	ma->mail_from = xstrndup(in->mail_from ? in->mail_from : "", 1024);
 	ma->receiver = xstrndup(in->receiver && *in->receiver ? in->receiver : "localhost", 255);

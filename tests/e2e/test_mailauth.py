@@ -201,6 +201,12 @@ def test_spf_mechanisms():
     expect(check(message(), ip="203.0.113.7", mail_from="x@mx.example")["spf"] == "fail", "mx")
 
 
+def test_spf_ipv4_mapped_client():
+    r = check(message(), ip="::ffff:192.0.2.1")
+    expect(r["spf"] == "pass", r.out)
+    expect_match(r"client-ip=192\.0\.2\.1;", r.rspf)
+
+
 def test_spf_loopback_is_not_special():
     # libspf2 would pass any loopback client; RFC 7208 does not.
     expect(check(message(), ip="127.0.0.1")["spf"] == "fail", "127.0.0.1")
@@ -421,7 +427,7 @@ def test_message_without_body_or_header():
 if __name__ == "__main__":
     status = run([
         test_spf_pass, test_spf_fail, test_spf_softfail_neutral_none, test_spf_permerror,
-        test_spf_mechanisms, test_spf_loopback_is_not_special,
+        test_spf_mechanisms, test_spf_ipv4_mapped_client, test_spf_loopback_is_not_special,
         test_spf_helo_identity_for_null_path, test_spf_temperror, test_dns_server_down,
         test_dkim_rsa_pass, test_dkim_ed25519_pass, test_dkim_big_key_over_tcp,
         test_dkim_fail_body_changed, test_dkim_none_and_key_problems,
