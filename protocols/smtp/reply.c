@@ -54,9 +54,23 @@ void smtp_reply_save(struct smtp_reply_text *t, int code, const char *enh, const
 	va_end(ap);
 }
 
+/* Not counted as the client's error: a refused message (an LMTP refusal
+ * says it once per recipient) is not a bad command. */
+static int reply_uncounted(struct smtp_session *s, int code, const char *enh, const char *fmt,
+			   ...) __attribute__((format(printf, 4, 5)));
+static int reply_uncounted(struct smtp_session *s, int code, const char *enh, const char *fmt,
+			   ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = send_line(s, code, ' ', enh, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
 int smtp_reply_saved(struct smtp_session *s, const struct smtp_reply_text *t)
 {
-	return smtp_reply(s, t->code, t->enh, "%s", t->text);
+	return reply_uncounted(s, t->code, t->enh, "%s", t->text);
 }
 
 /* RFC 3463 codes for what the store and spool say. */

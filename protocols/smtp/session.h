@@ -121,7 +121,9 @@ void smtp_session_run(struct conn *c, const struct smtp_personality *pers);
  * Control characters in the text (from client input) become '?'. Buffered:
  * the engine flushes before it waits for input. Returns 0 or a stream
  * error. Replies 500 to 504 count as the client's errors (the session
- * ends after SMTP_MAX_ERRORS of them). smtp_reply_more() is the same as a continuation line "CODE-". */
+ * ends after SMTP_MAX_ERRORS of them), except through smtp_reply_saved()
+ * and smtp_reply_error(): refusals of a message. smtp_reply_more() is the
+ * same as a continuation line "CODE-". */
 int smtp_reply(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int smtp_reply_more(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
@@ -129,8 +131,9 @@ int smtp_reply_more(struct smtp_session *s, int code, const char *enh, const cha
 int smtp_reply_saved(struct smtp_session *s, const struct smtp_reply_text *t);
 void smtp_reply_save(struct smtp_reply_text *t, int code, const char *enh, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* The reply for a negative code from the store or the spool: 4xx when
- * temporary, 5xx otherwise, with what the sender needs to know. */
+/* The reply for a negative code from the store or the spool: 5xx for what
+ * will never work (too big, no such user), 4xx for anything else, even
+ * what looks like our bug: a bounce for our fault would lose the mail. */
 int smtp_reply_error(struct smtp_session *s, int err, const char *what);
 void smtp_reply_save_error(struct smtp_reply_text *t, int err, const char *what);
 
