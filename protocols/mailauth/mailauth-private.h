@@ -119,6 +119,32 @@ char *mailauth_format_headers(const struct mailauth_report *rep);
  * bytes are used. */
 void mailauth_put_value(struct buf *out, const char *s);
 
+/* --- The message header (fields.c) --------------------------------------- */
+
+/* Finds the blank line ending a header in d[0..len), looking from offset
+ * `from` on (a caller feeding chunks passes where it stopped, less 2, as a
+ * blank line may straddle chunks): "\n\n" or "\n\r\n", or one at the very
+ * start. Returns the header's length without the blank line and sets
+ * *body_at, or -1. */
+long mailauth_header_end(const char *d, size_t len, size_t from, size_t *body_at);
+
+struct header_fields {
+	/* Each field folded as in the message, line breaks made CRLF, without
+	 * the last one; all in text, at span[i] = { offset, length }. */
+	struct buf text;
+	size_t (*span)[2];
+	size_t n, cap;
+	bool dkim_signed;	/* a DKIM-Signature field is among them */
+	/* RFC 7489 6.6.1: 1 when there is exactly one From field and its
+	 * addresses have one domain (from_domain, normalized); 0 without a
+	 * From field; -1 otherwise. */
+	int from;
+	char from_domain[DNS_MAX_NAME + 1];
+};
+/* Splits a header (without its blank line; bare LF or CRLF). */
+void mailauth_header_fields(const char *h, size_t len, struct header_fields *f);
+void mailauth_header_fields_free(struct header_fields *f);
+
 /* --- Engines (spf.c, dkim.c) --------------------------------------------- */
 
 /* Answers collected for one message, so libspf2 and libopendkim, which

@@ -19,11 +19,9 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "coro/coro.h"
 #include "protocols/mailauth/mailauth-private.h"
-#include "protocols/mime/mime.h"
 #include "src/config.h"
 #include "src/log.h"
 #include "src/util/limits.h"
@@ -71,7 +69,7 @@ struct mailauth {
 	struct dns_memo keys;
 	int64_t eoh_deadline;
 
-	enum { FROM_NONE, FROM_OK, FROM_BAD } from_state;
+	int from_state;			/* as header_fields.from */
 	char from_domain[DNS_MAX_NAME + 1];
 	enum dmarc_state dmarc_state;
 	struct dmarc_record dmarc_rec;
@@ -296,109 +294,11 @@ int mailauth_begin(const struct mailauth_input *in, struct mailauth **ma_r)
 	return 0;
 }
 
-/* RFC 7489 6.6.1: one From field naming addresses of one domain; anything
- * else leaves DMARC with nothing to apply to. */
-static void take_from(struct mailauth *ma, const char *value, size_t len)
-{
-	struct mime_address *addrs;
-	size_t n;
-	if (ma->from_state != FROM_NONE) {
-		ma->from_state = FROM_BAD;	/* a second From field */
-		return;
-	}
-	ma->from_state = FROM_BAD;
-	mime_addresses_parse(value, len, &addrs, &n);
-	for (size_t i = 0; i < n; i++) {
-		char norm[DNS_MAX_NAME + 1];
-		if (!addrs[i].mailbox || !addrs[i].host)
-			continue;	/* group markers */
-		if (mailauth_domain_normalize(addrs[i].host, strlen(addrs[i].host), norm,
-					      sizeof(norm)) < 0) {
-			ma->from_state = FROM_BAD;
-			break;
-		}
-		if (ma->from_state == FROM_OK && strcmp(norm, ma->from_domain) != 0) {
-			ma->from_state = FROM_BAD;
-			break;
-		}
-		memcpy(ma->from_domain, norm, strlen(norm) + 1);
-		ma->from_state = FROM_OK;
-	}
-	mime_addresses_free(&addrs, n);
-}
-
-static bool field_is(const char *f, size_t len, const char *name)
-{
-	size_t n = strlen(name);
-	if (len <= n || strncasecmp(f, name, n) != 0)
-		return false;
-	while (n < len && (f[n] == ' ' || f[n] == '\t'))
-		n++;
-	return n < len && f[n] == ':';
-}
-
-/* The header's fields, each folded as in the message with its line breaks
- * made CRLF and without the last one, in one buffer. */
-struct fields {
-	struct buf text;
-	size_t (*span)[2];	/* offset, length */
-	size_t n, cap;
-	bool signed_;		/* a DKIM-Signature field is among them */
-};
-
-static void field_end(struct mailauth *ma, struct fields *f, size_t start)
-{
-	size_t len = f->text.len - start;
-	if (len == 0)
-		return;
-	const char *field = f->text.data + start;
-	if (field_is(field, len, "from")) {
-		const char *colon = memchr(field, ':', len);
-		take_from(ma, colon + 1, len - (size_t)(colon + 1 - field));
-	}
-	f->signed_ = f->signed_ || field_is(field, len, "dkim-signature");
-	if (f->n == f->cap) {
-		f->cap = f->cap ? 2 * f->cap : 32;
-		f->span = xrealloc(f->span, f->cap * sizeof(*f->span));
-	}
-	f->span[f->n][0] = start;
-	f->span[f->n][1] = len;
-	f->n++;
-}
-
-static void split_fields(struct mailauth *ma, const char *h, size_t hdr_len, struct fields *f)
-{
-	size_t start = 0;
-	bool open = false;
-
-	for (size_t pos = 0; pos < hdr_len;) {
-		const char *nl = memchr(h + pos, '\n', hdr_len - pos);
-		size_t end = nl ? (size_t)(nl - h) : hdr_len;
-		size_t line_end = end > pos && h[end - 1] == '\r' ? end - 1 : end;
-		bool cont = h[pos] == ' ' || h[pos] == '\t';
-		if (!cont) {
-			if (open)
-				field_end(ma, f, start);
-			start = f->text.len;
-			open = true;
-		} else if (!open) {
-			pos = end + 1;
-			continue;	/* continuation of nothing */
-		} else {
-			buf_puts(&f->text, "\r\n");
-		}
-		buf_append(&f->text, h + pos, line_end - pos);
-		pos = end + 1;
-	}
-	if (open)
-		field_end(ma, f, start);
-}
-
 /* libopendkim's header work, on the pool: a header of 256 KiB can hold a
  * thousand signatures for it to parse. */
 struct eoh_job {
 	struct dkim_verifier *dkim;
-	const struct fields *f;
+	const struct header_fields *f;
 	char (*names)[DNS_MAX_NAME + 1];
 	size_t nnames;
 	bool active;
@@ -418,18 +318,19 @@ static void eoh_work(void *arg)
  * into fields, then start the DNS work it calls for. */
 static void end_of_header(struct mailauth *ma, size_t hdr_len)
 {
-	struct fields f = { .text = BUF_INIT(0) };
+	struct header_fields f;
 	char names[MAILAUTH_MAX_SIGNATURES][DNS_MAX_NAME + 1];
 	struct eoh_job j = { ma->dkim, &f, names, 0, false };
 
-	split_fields(ma, ma->hdr.data ? ma->hdr.data : "", hdr_len, &f);
+	mailauth_header_fields(ma->hdr.data ? ma->hdr.data : "", hdr_len, &f);
 	buf_free(&ma->hdr);
 	ma->in_body = true;
+	ma->from_state = f.from;
+	memcpy(ma->from_domain, f.from_domain, sizeof(ma->from_domain));
 	/* Unsigned mail (most of it) needs no DKIM work at all. */
-	if (f.signed_ && coro_await_work(eoh_work, &j) < 0)
+	if (f.dkim_signed && coro_await_work(eoh_work, &j) < 0)
 		eoh_work(&j);
-	buf_free(&f.text);
-	free(f.span);
+	mailauth_header_fields_free(&f);
 	ma->eoh_deadline = coro_now_ms() + time_budget_ms;
 
 	if (j.active) {
@@ -439,7 +340,7 @@ static void end_of_header(struct mailauth *ma, size_t hdr_len)
 				dns_memo_put(&ma->keys, names[i], DNS_T_TXT,
 					     dns_answer_new_status(DNS_T_TXT, DNS_TEMPFAIL));
 	}
-	if (ma->from_state == FROM_OK) {
+	if (ma->from_state == 1) {
 		if (!task_start(ma, dmarc_task, NULL, 0))
 			ma->dmarc_state = DMARC_TEMPFAIL;
 	}
@@ -484,35 +385,6 @@ static void feed_body(struct mailauth *ma, const char *p, size_t len)
 	}
 }
 
-/* Looks for the blank line in the new part of the header: "\n\n" or
- * "\n\r\n", or one at the very start of the message. Returns the header
- * length (without the blank line) and sets *body_at, or -1. */
-static long find_blank_line(const struct buf *h, size_t from, size_t *body_at)
-{
-	const char *d = h->data;
-	if (from == 0 && h->len >= 1 && d[0] == '\n') {
-		*body_at = 1;
-		return 0;
-	}
-	if (from == 0 && h->len >= 2 && d[0] == '\r' && d[1] == '\n') {
-		*body_at = 2;
-		return 0;
-	}
-	for (size_t i = from; i < h->len; i++) {
-		if (d[i] != '\n')
-			continue;
-		if (i + 1 < h->len && d[i + 1] == '\n') {
-			*body_at = i + 2;
-			return (long)i + 1;
-		}
-		if (i + 2 < h->len && d[i + 1] == '\r' && d[i + 2] == '\n') {
-			*body_at = i + 3;
-			return (long)i + 1;
-		}
-	}
-	return -1;
-}
-
 int mailauth_feed(struct mailauth *ma, const void *data, size_t len)
 {
 	const char *p = data;
@@ -531,7 +403,7 @@ int mailauth_feed(struct mailauth *ma, const void *data, size_t len)
 	size_t take = SEAL_MAX_HEADER_BLOCK - before < len ? SEAL_MAX_HEADER_BLOCK - before : len;
 	buf_append(&ma->hdr, p, take);
 	size_t body_at;
-	long hlen = find_blank_line(&ma->hdr, ma->hdr_scanned, &body_at);
+	long hlen = mailauth_header_end(ma->hdr.data, ma->hdr.len, ma->hdr_scanned, &body_at);
 	/* A blank line may straddle chunks: look again at the last 2 bytes. */
 	ma->hdr_scanned = ma->hdr.len > 2 ? ma->hdr.len - 2 : 0;
 	if (hlen < 0) {
@@ -583,9 +455,9 @@ static void finish_dmarc(struct mailauth *ma, struct mailauth_result *res,
 			 enum mailauth_policy *disposition)
 {
 	*disposition = MAILAUTH_POLICY_NONE;
-	if (ma->from_state == FROM_OK)
+	if (ma->from_state == 1)
 		res->from_domain = xstrdup(ma->from_domain);
-	if (ma->hdr_too_big || ma->from_state != FROM_OK) {
+	if (ma->hdr_too_big || ma->from_state != 1) {
 		res->dmarc = MAILAUTH_DMARC_PERMERROR;
 		return;
 	}

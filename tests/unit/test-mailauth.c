@@ -386,6 +386,43 @@ TEST(header_block_hostile_values)
 	CHECK(strstr(h, "client-ip=192.0.2.1??X:?y;") != NULL);
 }
 
+/* --- The message header ---------------------------------------------------- */
+
+TEST(header_end_and_fields)
+{
+	size_t body_at;
+	CHECK_INT(mailauth_header_end("A: b\r\n\r\nbody", 15, 0, &body_at), ==, 6);
+	CHECK_INT(body_at, ==, 8);
+	CHECK_INT(mailauth_header_end("A: b\n\nbody", 11, 0, &body_at), ==, 5);
+	CHECK_INT(body_at, ==, 6);
+	CHECK_INT(mailauth_header_end("\r\nbody", 6, 0, &body_at), ==, 0);
+	CHECK_INT(body_at, ==, 2);
+	CHECK_INT(mailauth_header_end("A: b\r\n\r", 7, 0, &body_at), ==, -1);
+	CHECK_INT(mailauth_header_end("A: b\r\nC: d\r\n", 12, 0, &body_at), ==, -1);
+
+	const char *h = "\tstray continuation\r\n"
+			"DKIM-Signature: v=1;\n\tb=x\r\n"
+			"From: \"A\" <a@Example.COM>\r\n"
+			"X-Empty:\r\n"
+			"no colon line";
+	struct header_fields f;
+	mailauth_header_fields(h, strlen(h), &f);
+	CHECK_INT(f.n, ==, 4);
+	CHECK(f.dkim_signed);
+	CHECK_INT(f.from, ==, 1);
+	CHECK_STR(f.from_domain, "example.com");
+	CHECK_INT(f.span[0][1], ==, strlen("DKIM-Signature: v=1;\r\n\tb=x"));
+	CHECK_MEM(f.text.data + f.span[0][0], "DKIM-Signature: v=1;\r\n\tb=x", f.span[0][1]);
+	CHECK_MEM(f.text.data + f.span[3][0], "no colon line", f.span[3][1]);
+	mailauth_header_fields_free(&f);
+
+	mailauth_header_fields("", 0, &f);
+	CHECK_INT(f.n, ==, 0);
+	CHECK_INT(f.from, ==, 0);
+	CHECK(!f.dkim_signed);
+	mailauth_header_fields_free(&f);
+}
+
 /* --- The message's header, fed in every chunking --------------------------- */
 
 struct feed_case {
