@@ -2,13 +2,24 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "src/util/xmalloc.h"
 
+/* The probe is a timerfd watched like any socket, not a uv_timer: libuv
+ * computes timer deadlines from a loop time cached in whole milliseconds
+ * and sleeps in epoll_wait() with a millisecond timeout, so a uv_timer is
+ * up to a millisecond or two late on an idle loop. A timerfd becomes
+ * readable at its expiry to the microsecond, exactly as a client's socket
+ * does when bytes arrive: how late its callback runs is the loop's own
+ * delay in serving I/O. */
 struct loop_lag {
-	uv_timer_t timer;
-	uint64_t interval_ns;
-	uint64_t expected_ns;
+	uv_poll_t poll;
+	int fd;
+	uint64_t start_ns, interval_ns;
+	uint64_t served;	/* expirations accounted for */
 	struct lag_histogram hist;	/* since start */
 	struct lag_histogram window;	/* since looplag_window_reset() */
 };
@@ -59,32 +70,54 @@ uint64_t lag_histogram_percentile(const struct lag_histogram *h, double p)
 	return h->max;
 }
 
-static void looplag_tick(uv_timer_t *t)
+static void looplag_ready(uv_poll_t *p, int status, int events)
 {
-	struct loop_lag *lag = t->data;
+	struct loop_lag *lag = p->data;
+	uint64_t expirations;
+	if (status < 0 || read(lag->fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+		return;
+	/* Late by how long the first expiry not yet served has waited; when
+	 * several passed, the loop was held for all of them. */
+	uint64_t due = lag->start_ns + (lag->served + 1) * lag->interval_ns;
 	uint64_t now = uv_hrtime();
-	uint64_t late = now > lag->expected_ns ? now - lag->expected_ns : 0;
+	uint64_t late = now > due ? now - due : 0;
+	lag->served += expirations;
 	lag_histogram_add(&lag->hist, late / 1000);
 	lag_histogram_add(&lag->window, late / 1000);
-	lag->expected_ns = now + lag->interval_ns;
 }
 
 struct loop_lag *looplag_start(uv_loop_t *loop, uint64_t interval_ms)
 {
 	struct loop_lag *lag = xcalloc(1, sizeof(*lag));
-	uv_timer_init(loop, &lag->timer);
-	lag->timer.data = lag;
+	lag->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (lag->fd < 0 || uv_poll_init(loop, &lag->poll, lag->fd) != 0) {
+		if (lag->fd >= 0)
+			close(lag->fd);
+		free(lag);
+		return NULL;
+	}
+	lag->poll.data = lag;
 	lag->interval_ns = interval_ms * 1000000ull;
-	lag->expected_ns = uv_hrtime() + lag->interval_ns;
-	uv_timer_start(&lag->timer, looplag_tick, interval_ms, interval_ms);
+	/* uv_hrtime() reads CLOCK_MONOTONIC too: one clock for both. */
+	lag->start_ns = uv_hrtime();
+	uint64_t first = lag->start_ns + lag->interval_ns;
+	struct itimerspec its = {
+		.it_interval = { (time_t)(lag->interval_ns / 1000000000ull),
+				 (long)(lag->interval_ns % 1000000000ull) },
+		.it_value = { (time_t)(first / 1000000000ull), (long)(first % 1000000000ull) },
+	};
+	timerfd_settime(lag->fd, TFD_TIMER_ABSTIME, &its, NULL);
+	uv_poll_start(&lag->poll, UV_READABLE, looplag_ready);
 	/* The sampler alone must not keep the loop alive at shutdown. */
-	uv_unref((uv_handle_t *)&lag->timer);
+	uv_unref((uv_handle_t *)&lag->poll);
 	return lag;
 }
 
 static void looplag_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct loop_lag *lag = h->data;
+	close(lag->fd);
+	free(lag);
 }
 
 void looplag_stop(struct loop_lag **lagp)
@@ -92,8 +125,8 @@ void looplag_stop(struct loop_lag **lagp)
 	struct loop_lag *lag = *lagp;
 	if (!lag)
 		return;
-	uv_timer_stop(&lag->timer);
-	uv_close((uv_handle_t *)&lag->timer, looplag_closed);
+	uv_poll_stop(&lag->poll);
+	uv_close((uv_handle_t *)&lag->poll, looplag_closed);
 	*lagp = NULL;
 }
 

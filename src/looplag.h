@@ -1,5 +1,6 @@
-/* Loop lag: how late a periodic timer fires. A late timer means some
- * callback or coroutine held the loop, so every session waited that long.
+/* Loop lag: how late the loop serves a periodic timerfd (an fd event, like
+ * client I/O). A late one means some callback or coroutine held the loop,
+ * or the loop thread waited for a CPU, so every session waited that long.
  * Kept as a histogram since start for `admin stats` (p50, p99, max). */
 #ifndef SEAL_LOOPLAG_H
 #define SEAL_LOOPLAG_H
@@ -9,7 +10,8 @@
 
 struct loop_lag;
 
-/* Starts sampling every interval_ms on loop. */
+/* Starts sampling every interval_ms on loop; NULL if no timerfd can be
+ * had (then there are no figures). */
 struct loop_lag *looplag_start(uv_loop_t *loop, uint64_t interval_ms);
 /* Stops sampling; the memory is freed once libuv lets go of the timer. */
 void looplag_stop(struct loop_lag **lag);
