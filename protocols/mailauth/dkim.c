@@ -295,6 +295,8 @@ void mailauth_dkim_eom(struct dkim_verifier *d, const struct dns_memo *keys,
 		return;
 	/* Signatures dkim_eom() did not get to (it stops early on some
 	 * errors) read as "not verified". */
+	if (n > MAILAUTH_MAX_REPORTED)
+		n = MAILAUTH_MAX_REPORTED;
 	struct mailauth_dkim_sig *out = xcalloc((size_t)n, sizeof(*out));
 	for (int i = 0; i < n; i++) {
 		const char *sel = (const char *)dkim_sig_getselector(sigs[i]);

@@ -532,6 +532,16 @@ int mailauth_finish(struct mailauth *ma, struct mailauth_result *res)
 		.res = res, .disposition = disposition, .spf_problem = spf_problem,
 	};
 	res->header_block = mailauth_format_headers(&rep);
+	/* Hostile selectors and domains of ten signatures stay below the
+	 * bound; should they not, the last signatures go unlisted. */
+	while (strlen(res->header_block) > MAILAUTH_MAX_HEADER_BLOCK && res->nsigs > 0) {
+		res->nsigs--;
+		free(res->sigs[res->nsigs].domain);
+		free(res->sigs[res->nsigs].selector);
+		free(res->sigs[res->nsigs].b_prefix);
+		free(res->header_block);
+		res->header_block = mailauth_format_headers(&rep);
+	}
 	return 0;
 }
 

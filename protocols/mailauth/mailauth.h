@@ -39,8 +39,12 @@ struct config;
  * (RFC 7208 4.6.4 asks for at least 20 s for SPF). */
 #define MAILAUTH_MAX_SECONDS 20
 /* DKIM signatures verified per message; later ones are reported as
- * "policy" (RFC 6376 6.1: a verifier may limit the work it does). */
+ * "policy" (RFC 6376 6.1: a verifier may limit the work it does), at most
+ * MAILAUTH_MAX_REPORTED in all; the rest are not listed. */
 #define MAILAUTH_MAX_SIGNATURES 8
+#define MAILAUTH_MAX_REPORTED 10
+/* Bound on mailauth_result.header_block, terminating NUL excluded. */
+#define MAILAUTH_MAX_HEADER_BLOCK (16 * 1024 - 1)
 
 /* Process-wide set-up, once on the loop thread after coro_runtime_init():
  * the resolver (DNS servers from [dns] servers, else /etc/resolv.conf; see
@@ -124,7 +128,8 @@ struct mailauth_result {
 				 * pct sampling (RFC 7489 6.6.4), is reject */
 
 	/* "Authentication-Results: ...\r\n" then "Received-SPF: ...\r\n",
-	 * folded, ASCII only, client-supplied values quoted: prepend as is. */
+	 * folded, ASCII only, client-supplied values quoted: prepend as is.
+	 * At most MAILAUTH_MAX_HEADER_BLOCK bytes. */
 	char *header_block;
 };
 

@@ -308,6 +308,14 @@ def test_dkim_several_signatures():
     expect(len(re.findall(r"dkim=pass", r.ar)) == 8, r.ar)
     expect(len(re.findall(r"dkim=policy \(not verified: too many signatures\)", r.ar)) == 2,
            r.ar)
+    # Past MAILAUTH_MAX_REPORTED (10) they are not even listed, and hostile
+    # selectors cannot make the block pass 16 KiB.
+    msg = message()
+    for i in range(30):
+        msg = sign(msg, selector=b"s" * 60 + b".%d" % i + b".x" * 90)
+    r = check(msg)
+    expect(len(re.findall(r"dkim=", r.ar)) <= 10, r.ar)
+    expect(len(r.headers) < 16 * 1024, "header block of %d bytes" % len(r.headers))
 
 
 def test_dkim_streaming_and_line_endings():
