@@ -1,9 +1,13 @@
 #include "protocols/smtp/spool.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "coro/coro.h"
@@ -12,6 +16,8 @@
 #include "storage/msgfile.h"
 
 #define SPOOL_FIRST (16 * 1024)		/* first allocation */
+#define SPOOL_PREFIX ".smtp-spool."	/* named spill files (no O_TMPFILE) */
+#define SPOOL_STALE 60			/* seconds: a named file older is a leftover */
 #define SPOOL_STAGE (256 * 1024)	/* bytes per trip to the pool once spilled */
 
 struct smtp_spool {
@@ -77,6 +83,27 @@ static void run_job(void *arg, int (*fn)(struct smtp_spool *sp))
 #define POOL_JOB(name)                                                      \
 	static void name##_job(void *arg) { run_job(arg, name); }
 
+/* A named spill file lives for microseconds (unlinked as soon as made);
+ * one still there after a minute was left by a crash between the two
+ * steps. Once per process, on the first named spill. */
+static void sweep_leftovers(const char *dir)
+{
+	static atomic_flag swept = ATOMIC_FLAG_INIT;
+	if (atomic_flag_test_and_set(&swept))
+		return;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, SPOOL_PREFIX, strlen(SPOOL_PREFIX)) == 0 &&
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_mtime < time(NULL) - SPOOL_STALE)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* A file that never has a name: it vanishes with its last descriptor. */
 static int tmp_open(const char *dir)
 {
@@ -85,7 +112,8 @@ static int tmp_open(const char *dir)
 		return fd;
 	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
 		return -errno;
-	char *path = xasprintf("%s/.smtp-spool.XXXXXX", dir);
+	sweep_leftovers(dir);
+	char *path = xasprintf("%s/" SPOOL_PREFIX "XXXXXX", dir);
 	fd = mkostemp(path, O_CLOEXEC);
 	int r = fd < 0 ? -errno : fd;
 	if (fd >= 0)

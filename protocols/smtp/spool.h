@@ -13,7 +13,8 @@
  *     this struct and is wiped with it. The file is made with O_TMPFILE in
  *     the given directory, so it never has a name: nothing is left behind
  *     whatever happens to the process. (Where O_TMPFILE is not supported,
- *     a named file is made and unlinked at once.)
+ *     a file named ".smtp-spool.*" is made and unlinked at once; one left
+ *     by a crash between the two is removed by the next such spill.)
  * Memory per spool: at most SMTP_SPOOL_MEM of buffer plus one msgfile
  * writer or reader.
  *
