@@ -53,7 +53,7 @@ static int smtpin_data_end(struct smtp_session *s)
 				"Rejected by the DMARC policy of %.100s",
 				res.from_domain ? res.from_domain : "the sender's domain");
 		refused = 1;
-	} else if (res.header_block && strlen(res.header_block) < SMTP_PREPEND_MAX / 2) {
+	} else if (res.header_block && strlen(res.header_block) <= SMTP_PREPEND_MAX / 2) {
 		s->txn.prefix = res.header_block;
 		res.header_block = NULL;
 	} else if (res.header_block) {
