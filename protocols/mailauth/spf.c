@@ -48,6 +48,7 @@
 
 struct spf_run {
 	struct dns_memo *memo;
+	unsigned voids;		/* NXDOMAIN or NODATA answers given */
 	bool missed;
 	char miss_name[DNS_MAX_NAME + 1];
 	enum dns_type miss_type;
@@ -131,8 +132,11 @@ static SPF_dns_rr_t *layer_lookup(SPF_dns_server_t *srv, const char *domain,
 	if (!run || dns_name_normalize(domain, norm, sizeof(norm)) < 0)
 		return SPF_dns_rr_new_init(srv, domain, t, 0, HOST_NOT_FOUND);
 	const struct dns_answer *ans = dns_memo_get(run->memo, norm, type);
-	if (ans)
+	if (ans) {
+		if (ans->status == DNS_NXDOMAIN || ans->status == DNS_NODATA)
+			run->voids++;
 		return to_rr(srv, domain, t, ans);
+	}
 	if (!run->missed) {
 		run->missed = true;
 		memcpy(run->miss_name, norm, strlen(norm) + 1);
@@ -288,8 +292,17 @@ void mailauth_spf_check(const char *client_ip, const char *helo,
 			break;
 		}
 		run.missed = false;
+		run.voids = 0;
 		out->result = run_once(&run, client_ip, v6, helo, mail_from, out->domain,
 				       receiver && *receiver ? receiver : "localhost");
+		/* RFC 7208 4.6.4: more than two lookups that find nothing
+		 * make a permerror (libspf2 1.2.10 does not count them). The
+		 * first, for the record itself, ends the check with "none". */
+		if (run.voids > 2 && out->result != MAILAUTH_SPF_TEMPERROR) {
+			out->result = MAILAUTH_SPF_PERMERROR;
+			out->problem = "too many void lookups";
+			break;
+		}
 		if (!run.missed)
 			break;
 		if (runs == SPF_MAX_RUNS) {

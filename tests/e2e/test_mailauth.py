@@ -62,6 +62,9 @@ ZONE = {
     "twice.example": [("TXT", "v=spf1 -all"), ("TXT", "v=spf1 +all")],
     "inc.example": [("TXT", "v=spf1 include:example.com -all")],
     "incmissing.example": [("TXT", "v=spf1 include:nospf.example -all")],
+    "void2.example": [("TXT", "v=spf1 a:n1.void.example a:n2.void.example -all")],
+    "void3.example": [("TXT", "v=spf1 a:n1.void.example a:n2.void.example "
+                              "mx:n3.void.example ip4:192.0.2.1 -all")],
     "mx.example": [("TXT", "v=spf1 mx a:host.mx.example -all"),
                    ("MX", (10, "mail.mx.example")), ("MX", (20, "mail2.mx.example"))],
     "mail.mx.example": [("A", "203.0.113.5")],
@@ -189,6 +192,11 @@ def test_spf_permerror():
     expect(check(message(), mail_from="x@twice.example")["spf"] == "permerror", "two records")
     expect(check(message(), mail_from="x@incmissing.example")["spf"] == "permerror",
            "include of a domain without SPF")
+    # RFC 7208 4.6.4: two lookups finding nothing are fine, three are not.
+    expect(check(message(), mail_from="x@void2.example")["spf"] == "fail", "two voids")
+    r = check(message(), mail_from="x@void3.example")
+    expect(r["spf"] == "permerror", "three voids", r.out)
+    expect_match(r"too many void lookups", r.rspf)
 
 
 def test_spf_mechanisms():
