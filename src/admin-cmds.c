@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "coro/coro.h"
+#include "protocols/dns/dns.h"
 #include "src/admin.h"
 #include "src/looplag.h"
 #include "src/server.h"
@@ -63,6 +64,14 @@ int admin_cmd_stats(struct admin_request *req)
 		admin_reply_line(req, "logins_cached: %llu", (unsigned long long)ss.cache_hits);
 		admin_reply_line(req, "messages_imported: %llu", (unsigned long long)ss.imported);
 	}
+	struct dns_stats ds;
+	dns_get_stats(&ds);
+	admin_reply_line(req, "dns_queries: %llu (cache hits %llu, sent %llu, temporary "
+			 "failures %llu)", (unsigned long long)ds.queries,
+			 (unsigned long long)ds.cache_hits, (unsigned long long)ds.sent,
+			 (unsigned long long)ds.tempfail);
+	admin_reply_line(req, "dns_cache: %llu entries, %llu bytes",
+			 (unsigned long long)ds.cache_entries, (unsigned long long)ds.cache_bytes);
 	return 0;
 }
 

@@ -148,6 +148,10 @@ def test_results_recorded():
                      r"header\.d=other\.example .*dmarc=fail \(p=reject dis=reject\) "
                      r"header\.from=good\.example", res["unaligned"])
         expect_match(r"auth=spf=pass,dkim=pass,dmarc=fail: delivered", srv.log_text())
+        st = srv.stats()
+        queries = int(st["dns_queries"].split()[0])
+        hits = int(re.search(r"cache hits (\d+)", st["dns_queries"]).group(1))
+        expect(queries > 0 and 0 < hits < queries, "admin stats count DNS queries and hits", st)
         expect(srv.stop() == 0, "exit status")
 
 
