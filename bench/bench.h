@@ -33,5 +33,6 @@ int bench_store_main(int argc, char **argv);		/* scenario-store.c */
 int bench_imap_main(int argc, char **argv);		/* scenario-imap.c */
 int bench_imap_fill_main(int argc, char **argv);	/* scenario-imap-fill.c */
 int bench_imap_idle_main(int argc, char **argv);	/* scenario-imap-idle.c */
+int bench_smtp_main(int argc, char **argv);		/* scenario-smtp.c */
 
 #endif

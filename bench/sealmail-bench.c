@@ -3,7 +3,8 @@
  *   sealmail-bench idle --port P --admin SOCK [--connections N] [--parallel K]
  *
  * Other scenarios live in scenario-*.c: store, imap (an IMAP workload),
- * imap-fill (mailboxes filled by APPEND), imap-idle (sessions in IDLE).
+ * imap-fill (mailboxes filled by APPEND), imap-idle (sessions in IDLE),
+ * smtp (deliveries over LMTP or SMTP-in).
  *
  * Scenario "idle": opens N TLS connections to the IMAPS port (K handshakes
  * in flight at once), reads each greeting, keeps them all idle, and reports
@@ -119,7 +120,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: sealmail-bench idle --port P --admin SOCK [--host IP]\n"
 		   "                            [--connections N] [--parallel K] [--settle-ms MS]\n"
-		   "       sealmail-bench store|imap|imap-fill|imap-idle --help\n");
+		   "       sealmail-bench store|imap|imap-fill|imap-idle|smtp --help\n");
 }
 
 
@@ -145,6 +146,8 @@ int main(int argc, char **argv)
 		return bench_imap_fill_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "imap-idle") == 0)
 		return bench_imap_idle_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "smtp") == 0)
+		return bench_smtp_main(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "idle") != 0) {
 		usage(stderr);
 		return 2;
