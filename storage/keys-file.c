@@ -4,6 +4,7 @@
 #include "storage/keys-private.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,13 @@ static int setup_rsa(mbedtls_pk_context *pk)
 	return 0;
 }
 
+static atomic_uint_fast64_t rsa_generations;
+
+uint64_t keys_rsa_generations(void)
+{
+	return atomic_load(&rsa_generations);
+}
+
 int keys__generate_rsa(mbedtls_pk_context *pk, char **error_r)
 {
 	mbedtls_pk_init(pk);
@@ -72,6 +80,7 @@ int keys__generate_rsa(mbedtls_pk_context *pk, char **error_r)
 		set_error(error_r, xasprintf("RSA key generation failed (mbedTLS -0x%04x)", -r));
 		return -EIO;
 	}
+	atomic_fetch_add(&rsa_generations, 1);
 	return 0;
 }
 

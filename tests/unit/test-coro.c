@@ -800,7 +800,7 @@ TEST(await_work_long_jobs_do_not_block_the_loop)
 	CHECK_INT(spin.jobs_left, ==, 0);
 	if (!RUNNING_ON_VALGRIND) {
 		CHECK_INT(spin.ticks, >=, took_ms / (4 * TICK_MS));
-		CHECK_INT(spin.max_late_us, <, 50000);
+		CHECK_INT(spin.max_late_us, <, 150000);
 	}
 	rt_finish();
 }

@@ -333,7 +333,9 @@ TEST(rotation_is_needed_once_a_month_and_resumes_after_a_crash)
 	CHECK_INT(keys_external_needs_rotation(user, time(NULL), name, &err), ==, 1);
 	CHECK(err == NULL);
 	/* Reused, not generated again: the same private key file. */
+	uint64_t generated = keys_rsa_generations();
 	CHECK_INT(keys_generate_external(user, master, name, NULL), ==, 0);
+	CHECK_INT(keys_rsa_generations(), ==, generated);
 	CHECK_STR(read_text(key_path, NULL), key_before);
 	CHECK_INT(keys_external_needs_rotation(user, time(NULL), name, NULL), ==, 0);
 	CHECK_INT(keys_external_public(user, &pk, pub_name, NULL), ==, 0);
