@@ -25,14 +25,18 @@ static int prepare(const char *s, size_t len, enum mime_str_kind kind, bool utf8
 	}
 	if (utf8)
 		return mime_utf8_sanitize(s, len, t);
-	/* One 'X' per character; a byte that is no character counts as one. */
+	/* One 'X' per character; a byte that is no character counts as one.
+	 * ASCII goes in runs. */
 	for (size_t i = 0; i < len && r == 0;) {
 		uint32_t cp;
-		size_t n = mime__utf8_decode((const uint8_t *)s + i, len - i, &cp);
 		if ((uint8_t)s[i] < 0x80) {
-			r = buf_append(t, s + i, 1);
-			i++;
+			size_t j = i + 1;
+			while (j < len && (uint8_t)s[j] < 0x80)
+				j++;
+			r = buf_append(t, s + i, j - i);
+			i = j;
 		} else {
+			size_t n = mime__utf8_decode((const uint8_t *)s + i, len - i, &cp);
 			r = buf_append(t, "X", 1);
 			i += n ? n : 1;
 		}
@@ -64,11 +68,32 @@ static int write_prepared(struct buf *out, const char *s, size_t len, bool utf8)
 	return r < 0 ? r : buf_append(out, "\"", 1);
 }
 
+/* Printable ASCII with nothing to escape, drop or decode: what most
+ * envelope and body structure strings are. For these the general path of
+ * mime_write_nstring() gives the string itself between quotes, whatever
+ * kind and utf8 are; this says so without its copies. */
+static bool plain_ascii(const char *s, size_t len, enum mime_str_kind kind)
+{
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)s[i];
+		if (c == 0 || c >= 0x80 || c == '\r' || c == '\n' || c == '"' || c == '\\' ||
+		    (c == '=' && kind == MIME_STR_TEXT))
+			return false;
+	}
+	return true;
+}
+
 int mime_write_nstring(struct buf *out, const char *s, size_t len, enum mime_str_kind kind,
 		       bool utf8)
 {
 	if (s == NULL)
 		return buf_append(out, "NIL", 3);
+	if (plain_ascii(s, len, kind)) {
+		int r = buf_append(out, "\"", 1);
+		if (r == 0)
+			r = buf_append(out, s, len);
+		return r < 0 ? r : buf_append(out, "\"", 1);
+	}
 	struct buf t = BUF_INIT(0);
 	int r = prepare(s, len, kind, utf8, &t);
 	if (r == 0) {

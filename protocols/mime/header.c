@@ -37,16 +37,19 @@ bool mime__field_split(const char *raw, size_t len, size_t *name_len_r, size_t *
 
 void mime__unfold(const char *v, size_t len, struct buf *out)
 {
-	size_t start = out->len;
+	size_t start = out->len, run = 0;
+	/* The caller sized out for the whole field. Bytes are copied in runs
+	 * between the ones dropped. */
 	for (size_t i = 0; i < len; i++) {
 		char c = v[i];
-		if (c == '\n' || c == '\0')
+		if (c != '\n' && c != '\0' && (c != '\r' || (i + 1 < len && v[i + 1] != '\n')))
 			continue;
-		if (c == '\r' && (i + 1 == len || v[i + 1] == '\n'))
-			continue;
-		/* The caller sized out for the whole field. */
-		(void)buf_append(out, &c, 1);
+		if (i > run)
+			(void)buf_append(out, v + run, i - run);
+		run = i + 1;
 	}
+	if (len > run)
+		(void)buf_append(out, v + run, len - run);
 	/* Trim outer whitespace of what was appended. */
 	size_t s = start, e = out->len;
 	while (s < e && is_wsp((uint8_t)out->data[s]))

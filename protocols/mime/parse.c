@@ -262,18 +262,23 @@ static int on_field(void *ctx, const char *raw, size_t len, uint64_t off)
 	size_t nl, vo;
 	if (!mime__field_split(raw, len, &nl, &vo))
 		return 0;
+	/* Only envelope and Content- fields are kept: others (Received, X-)
+	 * are not even unfolded. */
+	const char **env = NULL;
+	for (size_t i = 0; part->envelope && i < sizeof(env_fields) / sizeof(env_fields[0]); i++)
+		if (mime__ieq(raw, nl, env_fields[i].name))
+			env = (const char **)((char *)part->envelope + env_fields[i].off);
+	bool content = nl >= 8 && strncasecmp(raw, "content-", 8) == 0;
+	if (!env && !content)
+		return 0;
 	p->val.len = 0;
 	mime__unfold(raw + vo, len - vo, &p->val);
 	const char *v = p->val.data ? p->val.data : "";
 	size_t vl = p->val.len;
 
-	if (part->envelope) {
-		for (size_t i = 0; i < sizeof(env_fields) / sizeof(env_fields[0]); i++)
-			if (mime__ieq(raw, nl, env_fields[i].name))
-				set_once(p, (const char **)((char *)part->envelope + env_fields[i].off),
-					 v, vl);
-	}
-	if (nl < 8 || strncasecmp(raw, "content-", 8) != 0)
+	if (env)
+		set_once(p, env, v, vl);
+	if (!content)
 		return 0;
 	const char *n = raw + 8;
 	nl -= 8;
