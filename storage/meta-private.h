@@ -65,6 +65,10 @@ enum meta_sql {
 	SQL_MSG_FORGET,
 	SQL_MSG_UNPLACED,
 	SQL_MSG_PURGEABLE_MBOX,
+	/* meta-headers.c */
+	SQL_HDR_GET,
+	SQL_HDR_HAS,
+	SQL_HDR_PUT,
 	SQL_COUNT
 };
 
@@ -118,6 +122,7 @@ int meta__col_strdup(sqlite3_stmt *st, int col, size_t max, char **s_r);
 
 /* meta-schema.c */
 extern const char meta__schema_sql[];
+extern const char meta__schema_v2_sql[];
 int meta__info_get(struct meta *m, const char *name, int64_t *v_r);
 int meta__info_set(struct meta *m, const char *name, int64_t v);
 

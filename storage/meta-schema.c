@@ -1,7 +1,7 @@
-/* The schema of meta.sqlite, version 1 (META_SCHEMA_VERSION), run once in
+/* The schema of meta.sqlite, version 2 (META_SCHEMA_VERSION), run once in
  * the transaction that creates the database. It lives in the binary so the
- * daemon needs no file beside it. Migrations to later versions go in
- * meta.c, one function per step.
+ * daemon needs no file beside it. Migrations from earlier versions go in
+ * meta.c, one step per version, each with its SQL here.
  *
  * Why the shapes:
  * - instance and expunged are WITHOUT ROWID tables keyed (mailbox_id, uid),
@@ -22,8 +22,21 @@
  *   keyword ids as a BLOB (meta-flags.c): ascending varint deltas.
  * - The CHECK constraints restate the limits of meta.h, so a bug cannot
  *   write a value the readers would later refuse as corrupt.
+ * - header_cache (version 2, meta-headers.c) keeps the header block of a
+ *   message once a FETCH has read it, so that ENVELOPE and header fetches
+ *   need not open the file. One row per message (copies share it), keyed
+ *   by the message's rowid so a lookup is one b-tree search, and dropped
+ *   with the message (ON DELETE CASCADE) when it is purged. A rowid table,
+ *   not WITHOUT ROWID: its rows are kilobytes.
  */
 #include "storage/meta-private.h"
+
+#define META_SCHEMA_V2_SQL                                                             \
+	"CREATE TABLE header_cache ("                                                  \
+	"  message_id INTEGER PRIMARY KEY REFERENCES message(id) ON DELETE CASCADE,"   \
+	"  body_lines INTEGER CHECK (body_lines IS NULL OR body_lines >= 0),"          \
+	"  header BLOB NOT NULL CHECK (length(header) BETWEEN 1 AND 65536)"            \
+	");"
 
 const char meta__schema_sql[] =
 	"CREATE TABLE meta_info ("
@@ -99,4 +112,9 @@ const char meta__schema_sql[] =
 	"  PRIMARY KEY (mailbox_id, uid)"
 	") WITHOUT ROWID;"
 	"CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);"
-	"CREATE INDEX expunged_message ON expunged(message_id);";
+	"CREATE INDEX expunged_message ON expunged(message_id);"
+
+	META_SCHEMA_V2_SQL;
+
+/* Version 1 to 2: the header cache. */
+const char meta__schema_v2_sql[] = META_SCHEMA_V2_SQL;

@@ -208,10 +208,10 @@ void meta_message_info_free(struct meta_message_info *info)
 }
 
 /* Columns: message_id, file, size, email_id, key_blob, internal_date,
- * internal_tz, save_date, missing [, expunged_at]. */
+ * internal_tz, save_date, missing, header cached [, expunged_at]. */
 static int read_info(sqlite3_stmt *st, bool expunged, struct meta_message_info *in)
 {
-	int64_t size, tz, missing;
+	int64_t size, tz, missing, cached;
 	int r = meta__col_int(st, 0, 1, INT64_MAX, &in->message_id);
 	if (r == 0)
 		r = meta__col_strdup(st, 1, META_FILE_MAX, &in->file);
@@ -227,13 +227,16 @@ static int read_info(sqlite3_stmt *st, bool expunged, struct meta_message_info *
 		r = meta__col_int(st, 7, INT64_MIN, INT64_MAX, &in->save_date);
 	if (r == 0)
 		r = meta__col_int(st, 8, 0, 1, &missing);
+	if (r == 0)
+		r = meta__col_int(st, 9, 0, 1, &cached);
 	if (r == 0 && expunged)
-		r = meta__col_int(st, 9, INT64_MIN, INT64_MAX, &in->expunged_at);
+		r = meta__col_int(st, 10, INT64_MIN, INT64_MAX, &in->expunged_at);
 	if (r < 0)
 		return r;
 	in->size = (uint64_t)size;
 	in->internal_tz = (int)tz;
 	in->missing = missing == 1;
+	in->header_cached = cached == 1;
 	in->expunged = expunged;
 	int type = sqlite3_column_type(st, 4);
 	if (type == SQLITE_NULL)
@@ -267,7 +270,8 @@ static int lookup(struct meta *m, int64_t mailbox, uint32_t uid, struct meta_mes
 	sqlite3_stmt *st;
 	int r = meta__prep(m, SQL_INST_LOOKUP,
 			   "SELECT i.message_id, m.file, m.size, m.email_id, m.key_blob,"
-			   " i.internal_date, i.internal_tz, i.save_date, m.missing"
+			   " i.internal_date, i.internal_tz, i.save_date, m.missing,"
+			   " EXISTS (SELECT 1 FROM header_cache WHERE message_id = m.id)"
 			   " FROM instance i JOIN message m ON m.id = i.message_id"
 			   " WHERE i.mailbox_id = ?1 AND i.uid = ?2",
 			   &st);
@@ -278,7 +282,8 @@ static int lookup(struct meta *m, int64_t mailbox, uint32_t uid, struct meta_mes
 	/* Expunged: readable while the message is not purged (24 hours). */
 	r = meta__prep(m, SQL_EXP_LOOKUP,
 		       "SELECT e.message_id, m.file, m.size, m.email_id, m.key_blob,"
-		       " e.internal_date, e.internal_tz, e.save_date, m.missing, e.expunged_at"
+		       " e.internal_date, e.internal_tz, e.save_date, m.missing,"
+		       " EXISTS (SELECT 1 FROM header_cache WHERE message_id = m.id), e.expunged_at"
 		       " FROM expunged e JOIN message m ON m.id = e.message_id"
 		       " WHERE e.mailbox_id = ?1 AND e.uid = ?2",
 		       &st);

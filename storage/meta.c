@@ -323,8 +323,13 @@ static int create_schema(struct meta *m, const char **error_r)
 	return r < 0 ? meta__fail(error_r, r, "cannot create the schema") : 0;
 }
 
-/* Brings an existing database to META_SCHEMA_VERSION. Version 1 is the
- * first; later versions add one step each here, in order. */
+/* Brings an existing database to META_SCHEMA_VERSION, one step per
+ * version, in order, all in the transaction setup_schema() opened: a crash
+ * or a failure leaves the old version whole. A database migrated forward
+ * cannot be opened by an older sealmail again (-EPROTONOSUPPORT there).
+ *   1 -> 2  header_cache (meta-headers.c), empty: it fills as FETCH reads
+ *           message files.
+ */
 static int migrate(struct meta *m, const char **error_r)
 {
 	int64_t version;
@@ -336,6 +341,13 @@ static int migrate(struct meta *m, const char **error_r)
 				  "the database was written by a newer version");
 	if (version < 1)
 		return meta__fail(error_r, -EBADMSG, "invalid schema version");
+	if (version < 2) {
+		r = meta__exec(m, meta__schema_v2_sql);
+		if (r == 0)
+			r = meta__info_set(m, "schema_version", 2);
+		if (r < 0)
+			return meta__fail(error_r, r, "cannot migrate the database to version 2");
+	}
 	return 0;
 }
 

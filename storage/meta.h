@@ -3,7 +3,8 @@
  * "sealcrypt" VFS (storage/vfs-crypt.h). It holds what IMAP needs to know
  * about mail but not the mail itself: the mailbox tree, subscriptions,
  * which message file sits in which mailbox under which UID, flags, MODSEQs,
- * the expunge log, and the cached per-message keys.
+ * the expunge log, the cached per-message keys, and a cache of message
+ * header blocks (encrypted like every other page).
  *
  * Model.
  * - A mailbox has a UTF-8 full path with '/' as the hierarchy delimiter, an
@@ -71,13 +72,14 @@
 #include <stdint.h>
 
 #define META_KEY_LEN 32
-#define META_SCHEMA_VERSION 1
+#define META_SCHEMA_VERSION 2
 
 #define META_NAME_MAX 1024	/* bytes in a mailbox path */
 #define META_NAME_DEPTH 100	/* components in a mailbox path */
 #define META_KEYWORD_MAX 1024	/* bytes in a keyword */
 #define META_FILE_MAX 255	/* bytes in a message file name */
 #define META_KEY_BLOB_MAX 4096	/* bytes in a message key blob */
+#define META_HEADER_MAX 65536	/* bytes in a cached header block */
 #define META_OID_MAX 32		/* bytes in a MAILBOXID or EMAILID */
 #define META_UID_MAX 4294967294u	/* highest UID ever allocated */
 #define META_MODSEQ_MAX INT64_MAX
@@ -434,6 +436,7 @@ struct meta_message_info {
 	int internal_tz;
 	int64_t save_date;
 	bool missing;		/* meta_set_missing(): show a stub */
+	bool header_cached;	/* the header cache has its header (meta_headers) */
 	bool expunged;		/* read through the expunge log */
 	int64_t expunged_at;
 };
@@ -476,6 +479,63 @@ void meta_fetch_list_free(struct meta_fetch_list *list);
  * mailbox reads only those). Free with meta_msgs_free(). */
 int meta_flags(struct meta *m, int64_t mailbox, const struct meta_uid_range *set, size_t n_set,
 	       struct meta_msgs *list_r, const char **error_r);
+
+/* The header cache. A message's header block (its first bytes, up to and
+ * including the blank line, at most META_HEADER_MAX) stored once a reader
+ * has found it, with an optional count the reader defines (the IMAP layer:
+ * the lines of a single-part body, which BODYSTRUCTURE needs): what a
+ * FETCH of headers needs without opening the message file. One entry per
+ * message, whatever the number of its instances; purging the message
+ * (meta_forget) removes it. The bytes are exactly the file's: a caller
+ * that cannot vouch for them stores nothing. */
+
+struct meta_header {
+	uint32_t uid;
+	int64_t message_id;
+	uint64_t size;		/* the message's RFC822 size */
+	int64_t body_lines;	/* -1 when none was stored */
+	uint8_t *data;		/* the header block; NULL when asked for presence only */
+	size_t len;		/* its length (also when data is NULL) */
+};
+
+struct meta_header_list {
+	struct meta_header *v;	/* UID order */
+	size_t n;
+	uint32_t covered;	/* the answer is complete for UIDs lo..covered */
+};
+
+/* The cached headers of the live instances of mailbox with UIDs in
+ * [lo, hi] whose message is not marked missing (meta_set_missing: those
+ * read as stubs), in UID order. The answer stops after max_n entries, or
+ * after the entry that brings the bytes read to max_bytes or more, so
+ * memory stays bounded (a single entry can pass max_bytes by up to
+ * META_HEADER_MAX); list_r->covered says how far it got: a UID in
+ * [lo, covered] without an entry has no cached header. with_data false
+ * reads no header bytes (which instances have an entry, and their lengths).
+ * -ENOENT if the mailbox is gone, -EINVAL for lo > hi or max_n 0. Free
+ * with meta_header_list_free() (wipes the bytes). */
+int meta_headers(struct meta *m, int64_t mailbox, uint32_t lo, uint32_t hi, size_t max_n,
+		 size_t max_bytes, bool with_data, struct meta_header_list *list_r,
+		 const char **error_r);
+void meta_header_list_free(struct meta_header_list *list);
+
+struct meta_header_put {
+	int64_t message_id;
+	uint64_t size;		/* the size of the message the header was read from */
+	int64_t body_lines;	/* -1 for none */
+	const void *data;
+	size_t len;		/* 1 .. META_HEADER_MAX */
+};
+
+/* Stores n entries in one transaction, replacing older entries of the same
+ * messages. An entry whose message is gone, or whose size is not the
+ * message's recorded size, is skipped. The commit does not wait for the
+ * disk (synchronous=NORMAL, WAL): a power cut may lose the newest entries,
+ * never corrupt the database, and a lost entry is only read again from the
+ * file. Not inside meta_begin(). Returns how many were stored, or -EINVAL
+ * (a length out of range) or a storage error. */
+int meta_headers_put(struct meta *m, const struct meta_header_put *v, size_t n,
+		     const char **error_r);
 
 /* Maintenance. */
 

@@ -5,6 +5,7 @@
 #include "storage/store-private.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "src/util/xmalloc.h"
 
@@ -172,6 +173,49 @@ int store_fetch(struct store_user *u, int64_t mailbox, const struct meta_uid_ran
 	struct op o = { .id = mailbox, .set = set, .n_set = n_set, .out = list_r,
 			.error_r = error_r };
 	return store__meta_call(u, do_fetch, &o, SCAN);
+}
+
+struct headers_op {
+	int64_t mailbox;
+	uint32_t lo, hi;
+	size_t max_n, max_bytes;
+	bool with_data;
+	struct meta_header_list *out;
+	const struct meta_header_put *in;
+	size_t n_in;
+	const char **error_r;
+};
+
+static int do_headers(struct meta *m, void *p)
+{
+	struct headers_op *o = p;
+	return meta_headers(m, o->mailbox, o->lo, o->hi, o->max_n, o->max_bytes, o->with_data,
+			    o->out, o->error_r);
+}
+
+int store_headers(struct store_user *u, int64_t mailbox, uint32_t lo, uint32_t hi,
+		  size_t max_n, size_t max_bytes, bool with_data, struct meta_header_list *list_r,
+		  const char **error_r)
+{
+	struct headers_op o = { .mailbox = mailbox, .lo = lo, .hi = hi, .max_n = max_n,
+				.max_bytes = max_bytes, .with_data = with_data, .out = list_r,
+				.error_r = error_r };
+	memset(list_r, 0, sizeof(*list_r));
+	return store__meta_call(u, do_headers, &o, SCAN);
+}
+
+static int do_headers_put(struct meta *m, void *p)
+{
+	struct headers_op *o = p;
+	return meta_headers_put(m, o->in, o->n_in, o->error_r);
+}
+
+/* A write, but of a cache: no session has anything new to learn. */
+int store_headers_put(struct store_user *u, const struct meta_header_put *v, size_t n,
+		      const char **error_r)
+{
+	struct headers_op o = { .in = v, .n_in = n, .error_r = error_r };
+	return store__meta_call(u, do_headers_put, &o, STORE__POOL);
 }
 
 static int do_flags(struct meta *m, void *p)

@@ -152,6 +152,8 @@ static int open_job(void *p)
 	msg->info.internal_date = info.internal_date;
 	msg->info.internal_tz = info.internal_tz;
 	msg->info.expunged = info.expunged;
+	msg->info.message_id = info.message_id;
+	msg->info.header_cached = info.header_cached;
 	memcpy(msg->info.email_id, info.email_id, sizeof(info.email_id));
 	if (!info.expunged)
 		r = read_flags(j->u->meta, j->mailbox, j->uid, &msg->info);

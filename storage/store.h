@@ -251,6 +251,8 @@ struct store_message_info {
 	char **keywords;	/* n_keywords names, owned by the message */
 	size_t n_keywords;
 	char email_id[META_OID_MAX + 1];
+	int64_t message_id;	/* meta.h's id of the message (copies share it) */
+	bool header_cached;	/* meta.sqlite's header cache has its header */
 	bool stub;		/* the file is missing: the body is a notice */
 	bool expunged;		/* read through the expunge log (24 hours) */
 };
@@ -364,6 +366,16 @@ int store_move(struct store_user *user, int64_t src, const struct meta_uid_range
 int store_expunge(struct store_user *user, int64_t mailbox, const struct meta_uid_range *set,
 		  size_t n_set, uint32_t flags, struct meta_uids *uids_r, uint64_t *modseq_r,
 		  const char **error_r);
+
+/* Coroutine. The header cache (meta_headers, meta_headers_put): a window
+ * of cached header blocks of mailbox, read on the pool under the user's
+ * lock; and the blocks a FETCH read from message files, stored in one
+ * transaction that notifies no one (nothing a client sees changed). */
+int store_headers(struct store_user *user, int64_t mailbox, uint32_t lo, uint32_t hi,
+		  size_t max_n, size_t max_bytes, bool with_data, struct meta_header_list *list_r,
+		  const char **error_r);
+int store_headers_put(struct store_user *user, const struct meta_header_put *v, size_t n,
+		      const char **error_r);
 
 /* Coroutine. IMAP XCRY PURGE: removes now, whatever their age, the files
  * of the messages expunged from mailbox that no mailbox holds any more

@@ -5,7 +5,8 @@
  * a non-PEEK body fetch on a read-write mailbox (one STORE for the whole
  * set, whose result also gives the flags), load what the metadata holds
  * in one scan each, then answer message by message, opening a message
- * file only when the items need its bytes. Messages another session
+ * file only when the items need its bytes and the header cache cannot
+ * answer them (fetch-cache.h). Messages another session
  * expunged, whose expunge this session has not been told of, are still
  * read through the store's 24-hour log (view.h). */
 #include <errno.h>
@@ -14,6 +15,7 @@
 
 #include "coro/stream.h"
 #include "protocols/imap/cmd-message.h"
+#include "protocols/imap/fetch-cache.h"
 #include "protocols/imap/fetch.h"
 #include "protocols/imap/view.h"
 #include "storage/store.h"
@@ -28,6 +30,7 @@ struct fetch_cmd {
 	struct meta_msgs seen_set;	/* messages whose \Seen this FETCH set */
 	struct meta_fetch_list meta;
 	struct imap_fetch_ctx ctx;
+	struct imap_fetch_cache hc;
 	struct buf flagbuf;
 	int failure;			/* first message that could not be read */
 	const char *failure_text;
@@ -104,15 +107,23 @@ static void fetch_note_failure(struct fetch_cmd *f, int r, const char *text)
 	}
 }
 
-/* Renders one message whose file is open (msg) or not needed (NULL). */
+/* Renders one message whose file is open (msg), or whose bytes are not
+ * needed or come from the header cache (msg NULL, m->src and m->tree set),
+ * and keeps an opened file's header for the cache. */
 static int fetch_render(struct fetch_cmd *f, struct imap_fetch_msg *m, struct store_message *msg)
 {
 	struct mime_source src;
 	struct meta_fetch_item synth;
+	struct mime_message *tree = NULL;
 	if (msg) {
 		const struct store_message_info *info = store_message_info(msg);
 		src = (struct mime_source){ message_read, msg, NULL, info->size };
 		m->src = &src;
+		/* Parsed here rather than by the renderer, to fill the cache
+		 * from the same parse. */
+		if (f->req.needs_tree && imap_fetch_cache_wants(&f->hc, info) &&
+		    mime_parse(&src, NULL, &tree) == 0)
+			m->tree = tree;
 		if (!m->meta) {
 			memset(&synth, 0, sizeof(synth));
 			synth.uid = m->uid;
@@ -125,19 +136,25 @@ static int fetch_render(struct fetch_cmd *f, struct imap_fetch_msg *m, struct st
 		if (!m->flags) {
 			f->flagbuf.len = 0;
 			int r = fetch_info_flags(f, m->uid, info);
-			if (r < 0)
+			if (r < 0) {
+				mime_message_free(&tree);
 				return r;
+			}
 			m->flags = f->flagbuf.data;
 		}
 	}
 	int r = imap_fetch_render(&f->ctx, m);
+	if (r == 0 && msg)
+		imap_fetch_cache_note(&f->hc, store_message_info(msg), &src, tree);
+	mime_message_free(&tree);
 	if (r == 0 || r == -ENOTSUP || f->ctx.started)
 		return r;
 	fetch_note_failure(f, r, "cannot read the message");
 	return 0;
 }
 
-static int fetch_one(struct fetch_cmd *f, uint32_t seq)
+/* hi: the UID of the last message of this run of the set. */
+static int fetch_one(struct fetch_cmd *f, uint32_t seq, uint32_t hi)
 {
 	struct imap_session *s = f->s;
 	uint32_t uid = s->view->uids[seq - 1];
@@ -145,7 +162,7 @@ static int fetch_one(struct fetch_cmd *f, uint32_t seq)
 	const struct meta_msg *fm = f->have_flags ? imap_flag_table_find(&f->flags, uid, &l) : NULL;
 	if (f->req.has_changedsince && (!fm || fm->modseq <= f->req.changedsince))
 		return 0;
-	struct imap_fetch_msg m = { seq, uid, NULL, 0, 0, NULL, NULL };
+	struct imap_fetch_msg m = { seq, uid, NULL, 0, 0, NULL, NULL, NULL };
 	m.modseq = fm ? fm->modseq : s->view->highest_modseq;
 	if (imap_msgs_find(&f->seen_set, uid))
 		m.add_atts = IMAP_FETCH_FLAGS | (s->condstore ? IMAP_FETCH_MODSEQ : 0);
@@ -161,6 +178,15 @@ static int fetch_one(struct fetch_cmd *f, uint32_t seq)
 		m.meta = fetch_meta_find(&f->meta, uid);
 	bool need_open = f->req.needs_source || (f->req.needs_meta && !m.meta) ||
 			 ((flag_atts & IMAP_FETCH_FLAGS) && !m.flags);
+	struct mime_message *cached = NULL;
+	struct mime_source hdr_src;
+	if (need_open && (!f->req.needs_meta || m.meta) &&
+	    (!(flag_atts & IMAP_FETCH_FLAGS) || m.flags) &&
+	    imap_fetch_cache_get(&f->hc, uid, hi, &cached, &hdr_src)) {
+		m.src = &hdr_src;
+		m.tree = cached;
+		need_open = false;
+	}
 	struct store_message *msg = NULL;
 	if (need_open) {
 		const char *err = NULL;
@@ -172,6 +198,7 @@ static int fetch_one(struct fetch_cmd *f, uint32_t seq)
 	}
 	int r = fetch_render(f, &m, msg);
 	store_message_close(&msg);
+	mime_message_free(&cached);
 	return r;
 }
 
@@ -248,9 +275,12 @@ static int fetch_proceed(struct fetch_cmd *f, const struct imap_arg *set_arg)
 		return r;
 	imap_fetch_ctx_init(&f->ctx, &f->req, (struct imap_fetch_sink){ stream_sink, s->stream },
 			    s->utf8);
-	for (size_t i = 0; r == 0 && i < f->set.n; i++)
+	imap_fetch_cache_init(&f->hc, s->user, s->view->mailbox_id, &f->req);
+	for (size_t i = 0; r == 0 && i < f->set.n; i++) {
+		uint32_t hi = s->view->uids[f->set.seqs[i].hi - 1];
 		for (uint32_t seq = f->set.seqs[i].lo; r == 0 && seq <= f->set.seqs[i].hi; seq++)
-			r = fetch_one(f, seq);
+			r = fetch_one(f, seq, hi);
+	}
 	imap_fetch_ctx_free(&f->ctx);
 	if (r == -ENOTSUP)
 		return imap_reply(s, f->tag, "NO", "[UNKNOWN-CTE] Cannot decode a part's "
@@ -295,6 +325,11 @@ int imap_cmd_fetch(struct imap_session *s, struct imap_command *cmd)
 	imap_fetch_req_free(&f.req);
 	imap_msgset_free(&f.set);
 	imap_flag_table_free(&f.flags);
+	/* The headers read from files go to the cache once the responses
+	 * are on their way. */
+	if (r >= 0 && f.hc.n_pending > 0 && stream_flush(s->stream) == 0)
+		imap_fetch_cache_flush(&f.hc);
+	imap_fetch_cache_free(&f.hc);
 	meta_fetch_list_free(&f.meta);
 	buf_free(&f.flagbuf);
 	return r;

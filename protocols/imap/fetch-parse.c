@@ -303,6 +303,16 @@ static void derive(struct imap_fetch_req *req)
 			req->needs_tree = true;
 	}
 	req->needs_source = req->needs_tree || req->nsections > 0;
+	req->needs_structure = req->atts & (IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE);
+	req->header_only = req->needs_source;
+	for (size_t i = 0; i < req->nsections; i++) {
+		const struct imap_fetch_section *sec = &req->sections[i];
+		enum mime_section_text t = sec->sec.text;
+		if (sec->kind != IMAP_FETCH_SECTION || sec->sec.nparts > 0 ||
+		    (t != MIME_SECTION_HEADER && t != MIME_SECTION_HEADER_FIELDS &&
+		     t != MIME_SECTION_HEADER_FIELDS_NOT))
+			req->header_only = false;
+	}
 }
 
 int imap_fetch_parse(const struct imap_arg *args, size_t nargs, const struct imap_fetch_opts *opts,

@@ -218,19 +218,24 @@ static int check_cte(const struct imap_fetch_req *req, const struct mime_message
 	return 0;
 }
 
+/* *tree_r is the tree to use: m->tree, or one parsed here into *parsed_r
+ * for the caller to free. */
 static int prepare(struct imap_fetch_ctx *ctx, const struct imap_fetch_msg *m,
-		   struct mime_message **tree_r)
+		   const struct mime_message **tree_r, struct mime_message **parsed_r)
 {
 	const struct imap_fetch_req *req = ctx->req;
 	ctx->tmp.len = 0;
 	*tree_r = NULL;
+	*parsed_r = NULL;
 	if (!req->needs_source)
 		return 0;
 	if (!m->src)
 		return -EINVAL;
 	int r = 0;
-	if (req->needs_tree)
-		r = mime_parse(m->src, NULL, tree_r);
+	if (m->tree)
+		*tree_r = m->tree;
+	else if (req->needs_tree && (r = mime_parse(m->src, NULL, parsed_r)) == 0)
+		*tree_r = *parsed_r;
 	if (r == 0)
 		r = check_cte(req, *tree_r);
 	for (size_t i = 0; r == 0 && i < req->nsections; i++)
@@ -397,13 +402,14 @@ static int write_response(struct imap_fetch_ctx *ctx, const struct imap_fetch_ms
 
 int imap_fetch_render(struct imap_fetch_ctx *ctx, const struct imap_fetch_msg *m)
 {
-	struct mime_message *tree = NULL;
+	const struct mime_message *tree;
+	struct mime_message *parsed;
 	ctx->started = false;
 	ctx->line.len = 0;
-	int r = prepare(ctx, m, &tree);
+	int r = prepare(ctx, m, &tree, &parsed);
 	if (r == 0)
 		r = write_response(ctx, m, tree);
-	mime_message_free(&tree);
+	mime_message_free(&parsed);
 	ctx->line.len = 0;
 	return r;
 }

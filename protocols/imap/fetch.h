@@ -72,6 +72,12 @@ struct imap_fetch_req {
 	bool needs_meta;	/* INTERNALDATE RFC822.SIZE EMAILID SAVEDATE */
 	bool needs_tree;	/* ENVELOPE BODY BODYSTRUCTURE or a part */
 	bool needs_source;	/* any of the above or a body section */
+	/* needs_source, and every item that reads the message reads only its
+	 * top-level header block: ENVELOPE, BODY[HEADER], RFC822.HEADER,
+	 * BODY[HEADER.FIELDS[.NOT] (...)], and BODY or BODYSTRUCTURE (which
+	 * a header block answers for a single-part message only) */
+	bool header_only;
+	bool needs_structure;	/* BODY or BODYSTRUCTURE */
 };
 
 /* What the session has turned on, for the parser. */
@@ -115,6 +121,10 @@ struct imap_fetch_msg {
 	const struct meta_fetch_item *meta;
 	/* The bytes, when req->needs_source; NULL otherwise. */
 	const struct mime_source *src;
+	/* The parsed message, when the caller has it (a full parse of src, or
+	 * mime_parse_header() of a cached header block, src then being that
+	 * block); NULL: parsed here when needed. */
+	const struct mime_message *tree;
 };
 
 /* Per-command rendering state: init once, render each message, free. */

@@ -200,6 +200,35 @@ struct mime_address {
 void mime_addresses_parse(const char *value, size_t len, struct mime_address **addrs_r, size_t *n_r);
 void mime_addresses_free(struct mime_address **addrs, size_t n);
 
+/* ---- Header-only trees (the store's header cache) ---------------------- */
+
+/* What a header cache keeps beside a message's header block so that
+ * mime_parse_header() can stand in for a full parse. */
+struct mime_header_facts {
+	uint64_t hdr_len;	/* the top-level header block is bytes [0, hdr_len)
+				 * of the message, its blank line included */
+	bool single;		/* the root is one part: no expanded multipart,
+				 * no enclosed message */
+	uint64_t lines;		/* the root body's line count, when single */
+};
+
+/* The facts of a message parsed whole by mime_parse(). */
+void mime_header_facts(const struct mime_message *msg, struct mime_header_facts *f_r);
+
+/* Parses a message from its header block alone: hdr holds the first
+ * hdr_len bytes of a message of size bytes, hdr_len as mime_header_facts()
+ * gave it; lines is the count it gave for a single root, or NULL. The tree
+ * equals a full parse's in the root's envelope, header fields and header
+ * range, so ENVELOPE and the HEADER, HEADER.FIELDS and HEADER.FIELDS.NOT
+ * sections of the message (nparts 0) come out byte-identical, read from
+ * mime_source_memory(hdr, hdr_len); with lines, BODY and BODYSTRUCTURE
+ * too. Nothing else of the body is in it (no parts, BODY[], TEXT, BINARY).
+ * Returns 0 and *msg_r (mime_message_free), or -ESTALE when hdr is not a
+ * whole header block of such a message, or lines were given and the root
+ * is not single: then the message itself must be parsed. */
+int mime_parse_header(const void *hdr, size_t hdr_len, uint64_t size, const uint64_t *lines,
+		      struct mime_message **msg_r);
+
 /* ---- BODY[section] (RFC 9051 6.4.5) ------------------------------------- */
 
 enum mime_section_text {

@@ -56,7 +56,7 @@ static void run_fetch(const struct imap_command *cmd, const struct mime_source *
 	size_t total = 0;
 	struct imap_fetch_ctx ctx;
 	struct meta_fetch_item meta = { 5, 1, src->size, 760000000, -480, 760000000, false, "E1" };
-	struct imap_fetch_msg m = { 1, 5, "(\\Seen)", 7, 0, &meta, src };
+	struct imap_fetch_msg m = { 1, 5, "(\\Seen)", 7, 0, &meta, src, NULL };
 	imap_fetch_ctx_init(&ctx, &req, (struct imap_fetch_sink){ discard, &total }, false);
 	(void)imap_fetch_render(&ctx, &m);
 	imap_fetch_ctx_free(&ctx);

@@ -62,7 +62,7 @@ static struct rendered render(const char *items, const char *msg, size_t len,
 	struct mime_source src = mime_source_memory(msg, len);
 	struct imap_fetch_ctx ctx;
 	imap_fetch_ctx_init(&ctx, &req, (struct imap_fetch_sink){ buf_sink, &res.out }, false);
-	struct imap_fetch_msg m = { 7, 42, flags, 99, 0, meta, &src };
+	struct imap_fetch_msg m = { 7, 42, flags, 99, 0, meta, &src, NULL };
 	res.r = imap_fetch_render(&ctx, &m);
 	res.started = ctx.started;
 	res.line_cap = ctx.line.cap;
@@ -219,7 +219,7 @@ TEST(source_error_before_writing)
 	struct mime_source src = { failing_read, NULL, NULL, 100 };
 	struct imap_fetch_ctx ctx;
 	imap_fetch_ctx_init(&ctx, &req, (struct imap_fetch_sink){ buf_sink, &out }, false);
-	struct imap_fetch_msg m = { 1, 2, NULL, 0, 0, NULL, &src };
+	struct imap_fetch_msg m = { 1, 2, NULL, 0, 0, NULL, &src, NULL };
 	CHECK_INT(imap_fetch_render(&ctx, &m), ==, -EBADMSG);
 	CHECK(!ctx.started);
 	CHECK_INT(out.len, ==, 0);

@@ -301,6 +301,7 @@ META_TEST(nothing_in_the_clear)
 {
 	static const char *const markers[] = {
 		"SEALMARK-mbox-7f3a", "SEALMARK-kw-7f3a", "SEALMARK-file-7f3a", "SEALMARK-sub-7f3a",
+		"SEALMARK-hdr-7f3a",
 	};
 	struct meta *m = mt_open();
 	MT_OK(meta_create(m, "Projects/SEALMARK-mbox-7f3a", NULL, NULL, NULL));
@@ -311,6 +312,9 @@ META_TEST(nothing_in_the_clear)
 	struct meta_append_req req = { msg, 0, kw, 1, 0, 0 };
 	struct meta_appended a;
 	MT_OK(meta_append(m, mt_id(m, "Projects/SEALMARK-mbox-7f3a"), &req, &a, NULL));
+	static const char hdr[] = "Subject: SEALMARK-hdr-7f3a\r\n\r\n";
+	struct meta_header_put hp = { msg, 10, -1, hdr, sizeof(hdr) - 1 };
+	CHECK_INT(meta_headers_put(m, &hp, 1, NULL), ==, 1);
 	char dest[192];
 	snprintf(dest, sizeof(dest), "%s/backup.sqlite", mt_dir);
 	MT_OK(meta_backup(m, dest, NULL));

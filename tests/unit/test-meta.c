@@ -1,7 +1,13 @@
 /* Tests of storage/meta.h, mailboxes: default mailboxes, name rules,
- * CREATE, DELETE, RENAME, subscriptions, UIDVALIDITY, opening. Messages
+ * CREATE, DELETE, RENAME, subscriptions, UIDVALIDITY, opening, migration
+ * of a database written by schema version 1. Messages
  * are in test-meta-msg.c, maintenance and backups in test-meta-maint.c. */
 #include "tests/unit/meta-test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "src/util/xmalloc.h"
 
 META_TEST(default_mailboxes)
 {
@@ -49,7 +55,8 @@ META_TEST(open_errors)
 	CHECK_INT(meta_open(mt_path, other, false, &m, NULL), ==, -EACCES);
 	CHECK(m == NULL);
 	/* A database from a newer version is refused, not misread. */
-	mt_raw_sql("UPDATE meta_info SET value = 2 WHERE name = 'schema_version'");
+	mt_raw_sql("UPDATE meta_info SET value = 3 WHERE name = 'schema_version'");
+	CHECK_INT(META_SCHEMA_VERSION, ==, 2);
 	const char *err = NULL;
 	CHECK_INT(meta_open(mt_path, mt_key, false, &m, &err), ==, -EPROTONOSUPPORT);
 	CHECK(err != NULL);
@@ -405,4 +412,111 @@ META_TEST(groups_commit_and_roll_back)
 	m = mt_open();
 	CHECK_INT(mt_status(m, "INBOX").messages, ==, 2);
 	meta_close(&m);
+}
+
+/* tests/data/meta/v1.sqlite was written by the schema-1 code (commit
+ * 044b4ac, before the header cache; tests/data/meta/README says how):
+ * INBOX holds UIDs 1-4 (2 is \Seen \Flagged, 3 has two keywords, 4 was
+ * expunged), Archive copies of UIDs 1 and 2, Work/Projects one message. */
+static void copy_fixture(const char *name, const char *dest)
+{
+	const char *d = getenv("SEAL_TEST_DATA");
+	char *src = xasprintf("%s/meta/%s", d ? d : "tests/data", name);
+	FILE *in = fopen(src, "rb"), *out = fopen(dest, "wb");
+	CHECK(in != NULL && out != NULL);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
+		CHECK_INT(fwrite(chunk, 1, n, out), ==, n);
+	fclose(in);
+	CHECK_INT(fclose(out), ==, 0);
+	free(src);
+}
+
+static int64_t raw_version(void)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st;
+	CHECK_INT(vfs_crypt_open(mt_path, mt_key, SQLITE_OPEN_READWRITE, &db, NULL), ==, 0);
+	CHECK_INT(sqlite3_prepare_v2(db,
+				     "SELECT value FROM meta_info WHERE name = 'schema_version'", -1,
+				     &st, NULL),
+		  ==, SQLITE_OK);
+	CHECK_INT(sqlite3_step(st), ==, SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	vfs_crypt_close(&db);
+	return v;
+}
+
+META_TEST(migrates_version_1)
+{
+	for (int i = 0; i < META_KEY_LEN; i++)
+		mt_key[i] = (uint8_t)(0xa0 + i);
+	copy_fixture("v1.sqlite", mt_path);
+	CHECK_INT(raw_version(), ==, 1);
+	struct meta *m = mt_open();
+	meta_close(&m);
+	CHECK_INT(raw_version(), ==, 2);
+	m = mt_open();	/* and it opens again as it is */
+	MT_OK(meta_check(m, NULL));
+
+	/* What version 1 held is all there. */
+	struct meta_mailbox_list l;
+	MT_OK(meta_list(m, true, &l, NULL));
+	CHECK_INT(l.n, ==, 8);	/* the six defaults, Work, Work/Projects */
+	CHECK(mt_listed(&l, "Work/Projects", NULL, NULL));
+	meta_mailbox_list_free(&l);
+	struct meta_snapshot snap;
+	MT_OK(meta_snapshot(m, "INBOX", &snap, NULL));
+	CHECK_INT(snap.msgs.n, ==, 3);
+	CHECK_INT(snap.msgs.v[1].uid, ==, 2);
+	CHECK_INT(snap.msgs.v[1].flags, ==, META_FLAG_SEEN | META_FLAG_FLAGGED);
+	CHECK_INT(snap.msgs.v[2].kw_n, ==, 2);
+	CHECK_INT(snap.uidnext, ==, 5);
+	int64_t inbox = snap.id;
+	meta_snapshot_free(&snap);
+	CHECK_INT(mt_status(m, "Archive").messages, ==, 2);
+	struct meta_message_info info;
+	MT_OK(meta_lookup(m, inbox, 4, &info, NULL));	/* expunged, not purged */
+	CHECK(info.expunged);
+	CHECK(!info.header_cached);
+	CHECK_INT(info.key_len, ==, 40);
+	meta_message_info_free(&info);
+
+	/* The header cache works on it: one entry serves both copies. */
+	MT_OK(meta_lookup(m, inbox, 1, &info, NULL));
+	CHECK_INT(info.size, ==, 1000);
+	struct meta_header_put put = { info.message_id, 1000, 3, "Subject: a\r\n\r\n", 14 };
+	meta_message_info_free(&info);
+	CHECK_INT(meta_headers_put(m, &put, 1, NULL), ==, 1);
+	struct meta_header_list hl;
+	MT_OK(meta_headers(m, mt_id(m, "Archive"), 1, META_UID_MAX, 10, 1 << 20, true, &hl, NULL));
+	CHECK_INT(hl.n, ==, 1);
+	CHECK_INT(hl.v[0].uid, ==, 1);
+	CHECK_MEM(hl.v[0].data, "Subject: a\r\n\r\n", 14);
+	meta_header_list_free(&hl);
+	MT_OK(meta_check(m, NULL));
+	meta_close(&m);
+}
+
+/* A failing migration leaves version 1 whole: here the table it would
+ * make is in the way. */
+META_TEST(failed_migration_changes_nothing)
+{
+	for (int i = 0; i < META_KEY_LEN; i++)
+		mt_key[i] = (uint8_t)(0xa0 + i);
+	copy_fixture("v1.sqlite", mt_path);
+	mt_raw_sql("CREATE TABLE header_cache (x)");
+	struct meta *m = NULL;
+	const char *err = NULL;
+	CHECK(meta_open(mt_path, mt_key, false, &m, &err) < 0);
+	CHECK(m == NULL);
+	CHECK_STR(err, "cannot migrate the database to version 2");
+	CHECK_INT(raw_version(), ==, 1);
+	mt_raw_sql("DROP TABLE header_cache");
+	m = mt_open();
+	CHECK_INT(mt_status(m, "INBOX").messages, ==, 3);
+	meta_close(&m);
+	CHECK_INT(raw_version(), ==, 2);
 }
