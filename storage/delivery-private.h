@@ -26,10 +26,18 @@ int delivery__seal_instructions(const uint8_t key[CRYPTO_KEY_LEN],
 				const struct delivery__target *t, int64_t received,
 				uint8_t **blob_r, size_t *len_r);
 
-/* Inserts the row (file_name, blob) durably, creating delivery.sqlite and
- * its table when missing. */
-int delivery__db_insert(const char *user_dir, const char *file_name, const uint8_t *blob,
-			size_t len, char **error_r);
+/* One row of delivery.sqlite's pending table. */
+struct delivery__row {
+	const char *file_name;
+	const uint8_t *blob;
+	size_t len;
+};
+
+/* Inserts n rows in one transaction, durable when it returns 0 (all of
+ * them, or none on failure), creating delivery.sqlite and its table when
+ * missing. */
+int delivery__db_insert(const char *user_dir, const struct delivery__row *rows, size_t n,
+			char **error_r);
 
 /* Hands msg to *error_r, or frees it. */
 void delivery__set_error(char **error_r, char *msg);

@@ -1,6 +1,7 @@
 /* Writing delivered messages (delivery.h): encrypt while streaming, place
  * atomically under messages/, then list as pending in delivery.sqlite. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 struct delivery {
 	char *user_dir;
 	char *tmp_path;		/* NULL once renamed into messages/ */
+	char *final;		/* messages/XX/REST once renamed there */
 	int fd;
 	struct msgfile_writer *w;
 	uint8_t key[CRYPTO_KEY_LEN];	/* content key, for the instructions */
@@ -30,8 +32,11 @@ struct delivery {
 	bool decided;		/* line ending mode known */
 	bool convert;		/* insert CR before a bare LF */
 	bool last_cr;		/* the last byte written was CR */
+	bool finished;		/* trailer written (delivery_finish) */
 	uint64_t size, max;
 	int error;		/* sticky after a failed write */
+	char *why;		/* the error's text, for *error_r */
+	char name[DELIVERY_FILE_NAME_LEN + 1];
 };
 
 bool delivery_file_name_valid(const char *name)
@@ -79,10 +84,15 @@ static void random_name(char name[DELIVERY_FILE_NAME_LEN + 1])
 	name[DELIVERY_FILE_NAME_LEN] = '\0';
 }
 
-/* mkdir that accepts an existing directory. */
-static int ensure_dir(const char *path)
+/* mkdir that accepts an existing directory; *made says whether we made it
+ * (made may be NULL). */
+static int ensure_dir(const char *path, bool *made)
 {
-	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+	bool ok = mkdir(path, 0700) == 0;
+
+	if (made)
+		*made = ok;
+	if (ok || errno == EEXIST)
 		return 0;
 	return -errno;
 }
@@ -113,7 +123,7 @@ static int start_file(struct delivery *d, char **error_r)
 		return r;
 	}
 	char *tmp_dir = xasprintf("%s/tmp", d->user_dir);
-	r = ensure_dir(tmp_dir);
+	r = ensure_dir(tmp_dir, NULL);
 	if (r == 0)
 		r = msgfile_tmp_create(tmp_dir, &d->tmp_path, &d->fd);
 	if (r == 0) {
@@ -214,21 +224,93 @@ int delivery_write(struct delivery *d, const void *data, size_t len)
 	return r;
 }
 
-/* Makes messages/XX exist durably: the directory fsync also covers a shard
- * that another delivery created and has not yet synced. */
-static int make_shard(const char *user_dir, const char *name)
+/* Fails d with err (the first failure stays) and its text why (heap). */
+static int fail(struct delivery *d, int err, char *why)
 {
-	char *messages = xasprintf("%s/messages", user_dir);
-	char *shard = xasprintf("%s/%.2s", messages, name);
-	int r = ensure_dir(messages);
+	if (d->error == 0)
+		d->error = err;
+	if (!d->why)
+		d->why = why;
+	else
+		free(why);
+	return d->error;
+}
 
-	if (r == 0)
-		r = ensure_dir(shard);
-	if (r == 0)
-		r = userdir_fsync_dir(messages);
-	free(shard);
+/* The text of a failed write, made when the commit reports it. */
+static void fail_write(struct delivery *d)
+{
+	if (d->error == -EFBIG)
+		fail(d, -EFBIG, xasprintf("the message is larger than %llu bytes",
+					  (unsigned long long)d->max));
+	else
+		fail(d, d->error, xasprintf("writing the message: %s", strerror(-d->error)));
+}
+
+int delivery_finish(struct delivery *d)
+{
+	if (d->finished)
+		return 0;
+	if (d->error) {
+		fail_write(d);
+		return d->error;
+	}
+	if (d->size == 0)
+		return fail(d, -EINVAL, xstrdup("the message is empty"));
+	int r = msgfile_writer_finish(d->w);
+	if (r < 0)
+		return fail(d, r, xasprintf("finishing the message: %s", strerror(-r)));
+	d->finished = true;
+	/* Starts the write-back now. Only the fsync in the commit makes the
+	 * file durable; this is a hint, and its failure changes nothing. With
+	 * the files of a group already on their way, the group's fsyncs mostly
+	 * wait for writes in flight instead of each starting its own. */
+	sync_file_range(d->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	return 0;
+}
+
+const char *delivery_user_dir(const struct delivery *d)
+{
+	return d->user_dir;
+}
+
+/* Makes user_dir/messages/XX (shard_dir) exist. Every file renamed into
+ * it needs the shard's own name in messages/ durable: *sync_r says that
+ * messages/ must be fsynced for it (with the shard's fsync, before any
+ * row is committed), which also covers a shard another writer made and
+ * has not synced yet. After that fsync the group leaves the empty file
+ * DELIVERY_SHARD_MARK in the shard (mark_shard), and a delivery that
+ * finds the mark skips the fsync. The mark lives inside the shard, so a
+ * shard removed and made again has none; a mark lost to a crash only
+ * costs the fsync again. */
+static int shard_ready(const char *user_dir, const char *shard_dir, bool *sync_r)
+{
+	char *mark = xasprintf("%s/%s", shard_dir, DELIVERY_SHARD_MARK);
+	char *messages = xasprintf("%s/messages", user_dir);
+	struct stat st;
+	bool made = false;
+	int r = 0;
+
+	*sync_r = !(lstat(mark, &st) == 0 && S_ISREG(st.st_mode));
+	if (*sync_r) {
+		r = ensure_dir(messages, &made);
+		if (r == 0 && made)
+			r = userdir_fsync_dir(user_dir);
+		if (r == 0)
+			r = ensure_dir(shard_dir, NULL);
+	}
 	free(messages);
+	free(mark);
 	return r;
+}
+
+static void mark_shard(const char *shard_dir)
+{
+	char *mark = xasprintf("%s/%s", shard_dir, DELIVERY_SHARD_MARK);
+	int fd = open(mark, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		close(fd);	/* without it the next delivery syncs again */
+	free(mark);
 }
 
 /* Is path the file open on fd (same inode)? */
@@ -240,88 +322,281 @@ static bool same_file(int fd, const char *path)
 	       a.st_ino == b.st_ino;
 }
 
-/* Moves the finished file to messages/XX/REST under a fresh name. */
-static int place(struct delivery *d, char name[DELIVERY_FILE_NAME_LEN + 1], char **final_r)
+/* Renames the finished, synced file to messages/XX/REST under a fresh name
+ * in the shard shard (two hex digits). Not durable until the shard is
+ * fsynced. */
+static int place_one(struct delivery *d, const char shard[2])
 {
 	int r = -EEXIST;
 
 	for (int i = 0; i < DELIVERY_NAME_TRIES && r == -EEXIST; i++) {
-		random_name(name);
-		char *final = delivery_message_path(d->user_dir, name);
-		r = make_shard(d->user_dir, name);
-		if (r == 0)
-			r = msgfile_commit(d->fd, d->tmp_path, final);
-		/* After a failure the rename may have happened (only the
-		 * directory fsync failed): then the new name is ours to undo,
-		 * and the old one may already belong to another delivery. */
+		random_name(d->name);
+		memcpy(d->name, shard, 2);
+		char *final = delivery_message_path(d->user_dir, d->name);
+		r = msgfile_place(d->tmp_path, final);
+		/* The link()/unlink() fallback may fail half way: then the
+		 * new name is ours to undo, and the old one may already be
+		 * gone (another delivery's later). */
 		if (r < 0 && r != -EEXIST && same_file(d->fd, final))
 			unlink(final);
-		if (r < 0 && !same_file(d->fd, d->tmp_path)) {
-			free(d->tmp_path);
-			d->tmp_path = NULL;
-		}
 		if (r == 0) {
+			d->final = final;
 			free(d->tmp_path);
 			d->tmp_path = NULL;
-			*final_r = final;
 		} else {
 			free(final);
 		}
 	}
+	if (r < 0 && d->tmp_path && !same_file(d->fd, d->tmp_path)) {
+		free(d->tmp_path);
+		d->tmp_path = NULL;
+	}
 	return r;
 }
 
-/* Seals the instructions and inserts the row; on failure takes the file
- * back out of messages/ so the sender's retry makes no duplicate. */
-static int record(struct delivery *d, const char *name, const char *final, char **error_r)
+/* Takes placed files back out of messages/ after a failure, so the
+ * sender's retry makes no duplicate (a file that stays is an orphan, which
+ * maintenance brings to INBOX). */
+static void unplace(struct delivery **g, size_t n, const char *shard_dir)
 {
-	uint8_t *blob = NULL;
-	size_t len = 0;
-	int r = delivery__seal_instructions(d->key, &d->target, (int64_t)time(NULL), &blob, &len);
+	bool any = false;
 
-	if (r < 0)
-		delivery__set_error(error_r, xstrdup("cannot seal the delivery instructions"));
-	else
-		r = delivery__db_insert(d->user_dir, name, blob, len, error_r);
-	free(blob);
-	if (r < 0 && unlink(final) == 0) {
-		char *shard = xstrndup(final, strlen(final) - (DELIVERY_FILE_NAME_LEN - 1));
-		userdir_fsync_dir(shard);
-		free(shard);
+	for (size_t i = 0; i < n; i++) {
+		if (g[i]->final && unlink(g[i]->final) == 0)
+			any = true;
+		free(g[i]->final);
+		g[i]->final = NULL;
 	}
-	return r;
+	if (any)
+		userdir_fsync_dir(shard_dir);
+}
+
+/* Step 3 for a group of files of one user, each finished and fsynced:
+ * all go into one random shard, so one fsync of that directory (the
+ * caller's) makes all their names durable. (The shard is random per group
+ * instead of per file; the other 120 bits of each name stay random.)
+ * Fails the members it could not place; returns how many are placed,
+ * first in g. */
+static size_t place_group(struct delivery **g, size_t n, char **shard_dir_r, bool *sync_r)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t b;
+	size_t placed = 0;
+
+	crypto_random(&b, 1);
+	char shard[2] = { hex[b >> 4], hex[b & 15] };
+	char *shard_dir = xasprintf("%s/messages/%.2s", g[0]->user_dir, shard);
+	int r = shard_ready(g[0]->user_dir, shard_dir, sync_r);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		int e = place_one(g[i], shard);
+		if (e < 0)
+			fail(g[i], e, xasprintf("%s/messages: cannot place the message: %s",
+						g[i]->user_dir, strerror(-e)));
+		else
+			g[placed++] = g[i];
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			fail(g[i], r, xasprintf("%s/messages: cannot place the message: %s",
+						g[i]->user_dir, strerror(-r)));
+		placed = 0;
+	}
+	*shard_dir_r = shard_dir;
+	return placed;
+}
+
+/* Step 4: seals each member's instructions and inserts all rows in one
+ * durable transaction; on failure takes the files back out. */
+static void record_group(struct delivery **g, size_t n, const char *shard_dir)
+{
+	struct delivery__row *rows = xcalloc(n, sizeof(*rows));
+	int64_t now = (int64_t)time(NULL);
+	char *err = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		uint8_t *blob = NULL;
+		r = delivery__seal_instructions(g[i]->key, &g[i]->target, now, &blob, &rows[i].len);
+		rows[i].file_name = g[i]->name;
+		rows[i].blob = blob;
+	}
+	if (r < 0)
+		err = xstrdup("cannot seal the delivery instructions");
+	else
+		r = delivery__db_insert(g[0]->user_dir, rows, n, &err);
+	if (r < 0) {
+		unplace(g, n, shard_dir);
+		for (size_t i = 0; i < n; i++)
+			fail(g[i], r, xstrdup(err ? err : strerror(-r)));
+	}
+	for (size_t i = 0; i < n; i++)
+		free((void *)rows[i].blob);
+	free(rows);
+	free(err);
+}
+
+struct delivery_group {
+	struct delivery **all;	/* every member, in the caller's order */
+	struct delivery **g;	/* those still going: the first k */
+	size_t n, k;
+	int *fds;		/* the files to fsync (delivery_group_start) */
+	char *shard_dir;	/* where they went (delivery_group_place) */
+	int dir_fds[2];		/* to fsync: the shard, maybe messages/ */
+	size_t n_dirs;
+	bool mark;		/* messages/ is among them: mark the shard */
+};
+
+struct delivery_group *delivery_group_start(struct delivery **ds, size_t n, const int **fds_r,
+					    size_t *nfds_r)
+{
+	struct delivery_group *grp = xcalloc(1, sizeof(*grp));
+	size_t m = n ? n : 1;
+
+	grp->all = xcalloc(m, sizeof(*grp->all));
+	grp->g = xcalloc(m, sizeof(*grp->g));
+	grp->fds = xcalloc(m, sizeof(*grp->fds));
+	grp->n = n;
+	for (size_t i = 0; i < n; i++) {
+		grp->all[i] = ds[i];
+		ds[i] = NULL;
+	}
+	/* All finished first, so every file's write-back is under way before
+	 * the first fsync waits. */
+	for (size_t i = 0; i < n; i++)
+		delivery_finish(grp->all[i]);
+	for (size_t i = 0; i < n; i++) {
+		struct delivery *d = grp->all[i];
+		if (d->error)
+			continue;
+		if (grp->k > 0 && strcmp(d->user_dir, grp->g[0]->user_dir) != 0)
+			fail(d, -EINVAL, xstrdup("deliveries to different users in one group"));
+		else
+			grp->g[grp->k++] = d;
+	}
+	for (size_t i = 0; i < grp->k; i++)
+		grp->fds[i] = grp->g[i]->fd;
+	*fds_r = grp->fds;
+	*nfds_r = grp->k;
+	return grp;
+}
+
+/* Fails every member still going with err, as a placement failure. */
+static void fail_placing(struct delivery_group *grp, int err)
+{
+	for (size_t i = 0; i < grp->k; i++)
+		fail(grp->g[i], err, xasprintf("%s/messages: cannot place the message: %s",
+					       grp->g[i]->user_dir, strerror(-err)));
+	grp->k = 0;
+}
+
+size_t delivery_group_place(struct delivery_group *grp, const int *fsync_res,
+			    const int **dir_fds_r)
+{
+	size_t synced = 0;
+
+	*dir_fds_r = grp->dir_fds;
+	/* Each file durable before its name appears under messages/. */
+	for (size_t i = 0; i < grp->k; i++) {
+		if (fsync_res[i] < 0)
+			fail(grp->g[i], fsync_res[i],
+			     xasprintf("%s/messages: cannot place the message: %s",
+				       grp->g[i]->user_dir, strerror(-fsync_res[i])));
+		else
+			grp->g[synced++] = grp->g[i];
+	}
+	grp->k = synced;
+	if (grp->k > 0)
+		grp->k = place_group(grp->g, grp->k, &grp->shard_dir, &grp->mark);
+	if (grp->k == 0)
+		return 0;
+	char *messages = xasprintf("%s/messages", grp->g[0]->user_dir);
+	int err = 0;
+	for (int i = 0; i < (grp->mark ? 2 : 1) && err == 0; i++) {
+		const char *dir = i == 0 ? grp->shard_dir : messages;
+		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			err = -errno;
+		else
+			grp->dir_fds[grp->n_dirs++] = fd;
+	}
+	free(messages);
+	if (err < 0) {
+		unplace(grp->g, grp->k, grp->shard_dir);
+		fail_placing(grp, err);
+		return 0;
+	}
+	return grp->n_dirs;
+}
+
+void delivery_group_end(struct delivery_group **gp, const int *dir_fsync_res, int *results_r,
+			char **file_names_r, char **errors_r)
+{
+	struct delivery_group *grp = *gp;
+	int err = 0;
+
+	*gp = NULL;
+	for (size_t i = 0; i < grp->n_dirs; i++)
+		if (dir_fsync_res[i] < 0 && err == 0)
+			err = dir_fsync_res[i];
+	/* Every name, and the shard's own, durable before any row is
+	 * committed; the mark only once messages/ was synced. */
+	if (grp->k > 0 && err < 0) {
+		unplace(grp->g, grp->k, grp->shard_dir);
+		fail_placing(grp, err);
+	}
+	if (grp->k > 0 && grp->mark)
+		mark_shard(grp->shard_dir);
+	if (grp->k > 0)
+		record_group(grp->g, grp->k, grp->shard_dir);
+	for (size_t i = 0; i < grp->n; i++) {
+		struct delivery *d = grp->all[i];
+		results_r[i] = d->error;
+		if (file_names_r)
+			file_names_r[i] = d->error ? NULL : xstrdup(d->name);
+		if (errors_r) {
+			errors_r[i] = d->why;
+			d->why = NULL;
+		}
+		/* A committed file is no longer ours to remove. */
+		free(d->final);
+		d->final = NULL;
+		delivery_abort(&grp->all[i]);
+	}
+	for (size_t i = 0; i < grp->n_dirs; i++)
+		close(grp->dir_fds[i]);
+	free(grp->shard_dir);
+	free(grp->fds);
+	free(grp->g);
+	free(grp->all);
+	free(grp);
+}
+
+void delivery_commit_group(struct delivery **ds, size_t n, int *results_r, char **file_names_r,
+			   char **errors_r)
+{
+	const int *fds;
+	size_t k;
+	struct delivery_group *grp = delivery_group_start(ds, n, &fds, &k);
+	int *res = xcalloc(k ? k : 1, sizeof(*res));
+
+	for (size_t i = 0; i < k; i++)
+		res[i] = fsync(fds[i]) < 0 ? -errno : 0;
+	const int *dirs;
+	int dir_res[2];
+	size_t n_dirs = delivery_group_place(grp, res, &dirs);
+	for (size_t i = 0; i < n_dirs; i++)
+		dir_res[i] = fsync(dirs[i]) < 0 ? -errno : 0;
+	free(res);
+	delivery_group_end(&grp, dir_res, results_r, file_names_r, errors_r);
 }
 
 int delivery_commit(struct delivery **dp, char **file_name_r, char **error_r)
 {
-	struct delivery *d = *dp;
-	char name[DELIVERY_FILE_NAME_LEN + 1];
-	char *final = NULL;
-	int r = d->error;
+	int r;
+	char *err = NULL;
 
-	*dp = NULL;
-	if (file_name_r)
-		*file_name_r = NULL;
-	if (r == 0 && d->size == 0) {
-		r = -EINVAL;
-		delivery__set_error(error_r, xstrdup("the message is empty"));
-	} else if (r == -EFBIG) {
-		delivery__set_error(error_r, xasprintf("the message is larger than %llu bytes",
-						       (unsigned long long)d->max));
-	} else if (r < 0) {
-		delivery__set_error(error_r, xasprintf("writing the message: %s", strerror(-r)));
-	}
-	if (r == 0 && (r = msgfile_writer_finish(d->w)) < 0)
-		delivery__set_error(error_r, xasprintf("finishing the message: %s", strerror(-r)));
-	if (r == 0 && (r = place(d, name, &final)) < 0)
-		delivery__set_error(error_r, xasprintf("%s/messages: cannot place the message: %s",
-						       d->user_dir, strerror(-r)));
-	if (r == 0)
-		r = record(d, name, final, error_r);
-	if (r == 0 && file_name_r)
-		*file_name_r = xstrdup(name);
-	free(final);
-	delivery_abort(&d);
+	delivery_commit_group(dp, 1, &r, file_name_r, &err);
+	delivery__set_error(r < 0 ? error_r : NULL, err);
 	return r;
 }
 
@@ -338,6 +613,8 @@ void delivery_abort(struct delivery **dp)
 		close(d->fd);
 	crypto_wipe(d->key, sizeof(d->key));
 	delivery__target_free(&d->target);
+	free(d->why);
+	free(d->final);
 	free(d->tmp_path);
 	free(d->user_dir);
 	free(d);

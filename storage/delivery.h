@@ -15,12 +15,23 @@
  *      anything to messages/XX/REST, where XX are the first two and REST
  *      the other 30 characters of its file name: 32 lowercase hex digits
  *      from 16 random bytes. 256 shard directories keep every directory
- *      small. The shard directory and the file's name are fsynced, so a
- *      file that exists under messages/ is durable.
+ *      small. Then the shard directory is fsynced, so a file that exists
+ *      under messages/ is durable. The shard's own name in messages/ is
+ *      made durable (an fsync of messages/, beside the shard's) by the
+ *      first delivery into it, which then leaves an empty file
+ *      DELIVERY_SHARD_MARK (".synced") in the shard; later deliveries that
+ *      find it skip that fsync.
  *   4. Then one row goes into delivery.sqlite (below) in a transaction
  *      that is durable when it returns. Only after that does
  *      delivery_commit() return 0, and only then may a caller acknowledge
  *      the message (SMTP 250, MDA exit 0).
+ * A group commit (delivery_commit_group) does the same for several
+ * deliveries to one user, each step for all of them before the next: every
+ * file fsynced, all renamed into one shard (chosen at random per group,
+ * the rest of each name random as above), one fsync of that shard, one
+ * transaction with all the rows. So each file is durable before its name
+ * appears, and every name before any row; a crash anywhere leaves only
+ * what a crash between steps 3 and 4 leaves, for several messages.
  * If step 4 fails, the file is unlinked again and the error returned, so
  * the sender retries and no duplicate appears. If the process dies between
  * steps 3 and 4 (or the unlink fails), the file is an orphan: maintenance
@@ -32,8 +43,10 @@
  * unfinished, encrypted tmp/msg.* file that maintenance removes when stale.
  *
  * delivery.sqlite, in the user directory, is a clear SQLite database
- * (rollback journal, synchronous=EXTRA so a commit survives power loss,
- * secure_delete) with one table:
+ * (write-ahead log with synchronous=FULL, so a commit survives power loss
+ * with one fsync of delivery.sqlite-wal; where the switch to WAL could
+ * not be made, the rollback journal with synchronous=EXTRA; secure_delete)
+ * with one table:
  *   pending(id INTEGER PRIMARY KEY, file_name TEXT NOT NULL UNIQUE,
  *           instructions BLOB NOT NULL)             PRAGMA user_version = 1
  * one row per delivered message not yet taken in, in order of delivery.
@@ -83,7 +96,12 @@
  * reentrant; any number of deliveries to one user may run at once, in
  * threads and in processes (random names, SQLite locking with a busy
  * timeout of DELIVERY_BUSY_TIMEOUT_MS). A struct delivery is used by one
- * thread at a time and may move between threads between calls.
+ * thread at a time and may move between threads between calls. Between
+ * calls, up to 16 connections to delivery.sqlite files stay open in a
+ * per-process cache (a mutex guards it), each checked before reuse to
+ * still have the file of that name open; a fork()ed child starts without
+ * them. Removing delivery.sqlite* while deliveries run is noticed at the
+ * next delivery.
  *
  * Errors: 0 or a negative errno code; every char **error_r receives on
  * failure a heap string for the log, one line, naming no message content
@@ -120,6 +138,7 @@
 #define DELIVERY_FLAG_MAX 64		/* bytes of one keyword */
 #define DELIVERY_BUSY_TIMEOUT_MS 30000
 #define DELIVERY_ORPHAN_GRACE (60 * 60)	/* seconds */
+#define DELIVERY_SHARD_MARK ".synced"	/* in messages/XX: its name is durable */
 
 /* Line endings of the incoming message. Conversion only ever inserts a CR
  * before a LF that has none; it changes nothing else. */
@@ -171,6 +190,62 @@ int delivery_write(struct delivery *d, const void *data, size_t len);
  * caller may then acknowledge it. -EINVAL for an empty message, the error
  * of a failed write, or a storage error; then nothing is left behind. */
 int delivery_commit(struct delivery **d, char **file_name_r, char **error_r);
+
+/* Ends the message: writes its last chunk and the trailer, and asks the
+ * kernel to start writing the file back (no fsync yet: the commit does
+ * it). Optional: the commits finish a delivery that is not finished yet.
+ * A daemon runs it for each delivery on its own, so that this CPU work
+ * and the write-back overlap while another group commits. Returns 0, or
+ * the error (an empty message is -EINVAL) that the commit then returns. */
+int delivery_finish(struct delivery *d);
+
+/* The user directory the delivery writes to: deliveries with the same one
+ * may share a group commit. Valid until the delivery is freed. */
+const char *delivery_user_dir(const struct delivery *d);
+
+/* Commits n deliveries to one user directory together (group commit,
+ * above): each fsync and the delivery.sqlite commit once for the group
+ * instead of once per message. Every ds[i] is freed and becomes NULL.
+ * results_r[i] is what delivery_commit() would have returned for ds[i]:
+ * only a delivery with 0 is durable and may be acknowledged; a failure of
+ * one step fails every member still in it. file_names_r and errors_r
+ * (either may be NULL) receive n heap strings or NULLs: the file name of
+ * each committed delivery, the error text of each failed one. A delivery
+ * to another user directory than the first good one fails with -EINVAL. */
+void delivery_commit_group(struct delivery **ds, size_t n, int *results_r, char **file_names_r,
+			   char **errors_r);
+
+/* The group commit in stages: delivery_commit_group() is
+ *   g = delivery_group_start(ds, n, &fds, &k); fsync each fds[i];
+ *   m = delivery_group_place(g, results, &dirs); fsync each dirs[i];
+ *   delivery_group_end(&g, dir_results, results_r, file_names_r, errors_r);
+ * for a caller that would rather not hold a thread while fsyncs wait (the
+ * daemon's workers are as many as its CPUs): it runs the stages on its
+ * pool and makes the descriptors durable in between by anything that does
+ * what fsync(2) does (Linux AIO's IOCB_CMD_FSYNC), in any order or all at
+ * once, and hands back each result (0 or a negative errno). The
+ * descriptors belong to the group: the caller does not close them. */
+struct delivery_group;
+
+/* Takes ds[0..n) over (each becomes NULL) and finishes every message.
+ * *fds_r is an array of *nfds_r descriptors (the files still going; none
+ * when every delivery failed), valid until delivery_group_end(). */
+struct delivery_group *delivery_group_start(struct delivery **ds, size_t n, const int **fds_r,
+					    size_t *nfds_r);
+
+/* fsync_res[i] is the fsync of fds[i]. Renames the synced files into one
+ * shard directory and returns how many directory descriptors *dir_fds_r
+ * holds to fsync next (the shard, and messages/ while the shard has no
+ * DELIVERY_SHARD_MARK): 1, 2, or 0 when no file is left to place. */
+size_t delivery_group_place(struct delivery_group *g, const int *fsync_res,
+			    const int **dir_fds_r);
+
+/* dir_fsync_res[i] is the fsync of dir_fds[i] (none when place returned
+ * 0). Commits the rows of the placed files in one transaction and ends the
+ * group as delivery_commit_group() does: results_r[i], file_names_r and
+ * errors_r are for the i-th delivery given to start. *g becomes NULL. */
+void delivery_group_end(struct delivery_group **g, const int *dir_fsync_res, int *results_r,
+			char **file_names_r, char **errors_r);
 
 /* Discards the delivery: unlinks the temporary file, wipes the key, frees;
  * *d becomes NULL. NULL is fine. */

@@ -558,10 +558,8 @@ static int fsync_parent_dir(const char *path)
 	return r;
 }
 
-int msgfile_commit(int fd, const char *tmp_path, const char *final_path)
+int msgfile_place(const char *tmp_path, const char *final_path)
 {
-	if (fsync(fd) < 0)
-		return -errno;
 	/* Never replace: two deliveries picking one name must not lose mail. */
 	if (renameat2(AT_FDCWD, tmp_path, AT_FDCWD, final_path, RENAME_NOREPLACE) < 0) {
 		if (errno != EINVAL && errno != ENOSYS)
@@ -573,7 +571,15 @@ int msgfile_commit(int fd, const char *tmp_path, const char *final_path)
 		if (unlink(tmp_path) < 0)
 			return -errno;
 	}
-	return fsync_parent_dir(final_path);
+	return 0;
+}
+
+int msgfile_commit(int fd, const char *tmp_path, const char *final_path)
+{
+	if (fsync(fd) < 0)
+		return -errno;
+	int r = msgfile_place(tmp_path, final_path);
+	return r < 0 ? r : fsync_parent_dir(final_path);
 }
 
 int msgfile_write_atomic(const char *tmp_dir, const char *final_path,

@@ -157,6 +157,14 @@ int msgfile_tmp_create(const char *tmp_dir, char **path_r, int *fd_r);
  * crash, so the caller must not acknowledge the message. */
 int msgfile_commit(int fd, const char *tmp_path, const char *final_path);
 
+/* The rename of msgfile_commit alone, for a caller that fsyncs the file
+ * before and the directory after itself (delivery.c: one directory fsync
+ * for a group of files): renames tmp_path to final_path without ever
+ * replacing an existing file (-EEXIST). On failure tmp_path is left in
+ * place; on a filesystem without RENAME_NOREPLACE the fallback (link, then
+ * unlink) may fail half way, and then both names exist. */
+int msgfile_place(const char *tmp_path, const char *final_path);
+
 /* The three steps for a body held in memory: create in tmp_dir, write,
  * finish, commit to final_path, close. On failure nothing is left behind. */
 int msgfile_write_atomic(const char *tmp_dir, const char *final_path,

@@ -105,6 +105,9 @@ struct store_user {
 	bool import_again;	/* deliveries arrived while it ran */
 };
 
+struct store__dq;	/* store-deliver.c: deliveries of one user at their commit */
+struct store__aio;	/* store-deliver.c: an AIO context for group fsyncs */
+
 struct store {
 	char *users_dir;
 	struct store_settings set;
@@ -117,7 +120,14 @@ struct store {
 	struct coro *shutdown_waiter;	/* parked until background == 0 */
 	bool stopping;
 	struct store_stats stats;
+	struct store__dq *delivery_queues;	/* users with deliveries at their commit */
+	struct store__aio *delivery_aio;	/* idle AIO contexts */
+	unsigned delivery_aio_count;		/* made, idle or in use */
 };
+
+/* Frees what in-process deliveries keep between uses (store-deliver.c);
+ * store_shutdown() calls it once no delivery is left. Coroutine. */
+void store__deliver_shutdown(struct store *st);
 
 /* Registry and references (store.c). */
 struct store_user *store__user_get(struct store *st, const char *dir);

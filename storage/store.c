@@ -276,6 +276,7 @@ void store_shutdown(struct store **stp)
 			user_free(u);
 		}
 	}
+	store__deliver_shutdown(st);
 	crypto_wipe(st->secret, sizeof(st->secret));
 	free(st->users_dir);
 	free(st);

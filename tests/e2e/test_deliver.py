@@ -52,11 +52,18 @@ class Root:
         finally:
             db.close()
 
-    def message_files(self):
+    def message_files(self, marks=False):
+        """Files under messages/; with marks, the shards' .synced marks
+        (delivery.h: the shard's own name is durable) instead."""
         found = []
         for top, _dirs, files in os.walk(os.path.join(self.alice, "messages")):
-            found += [os.path.join(top, f) for f in files]
+            found += [os.path.join(top, f) for f in files if f.startswith(".") == marks]
         return found
+
+    def db_files(self):
+        """delivery.sqlite and what its write-ahead log keeps beside it."""
+        return [p for p in (os.path.join(self.alice, "delivery.sqlite" + s)
+                            for s in ("", "-wal", "-shm")) if os.path.exists(p)]
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -87,7 +94,12 @@ def test_messages_land_encrypted_with_a_row_each():
             expect(path in files, "the row names its file", name, files)
             expect(len(name) == 32 and all(c in "0123456789abcdef" for c in name), name)
             expect(len(blob) % 256 == 29, "a padded sealed blob", len(blob))
-        for path in files + [os.path.join(r.alice, "delivery.sqlite")]:
+        marks = r.message_files(marks=True)
+        expect(sorted(os.path.dirname(p) for p in marks)
+               == sorted(set(os.path.dirname(p) for p in files)), "each shard marked", marks)
+        expect(all(os.path.getsize(p) == 0 for p in marks), "empty marks", marks)
+        expect(len(r.db_files()) == 3, "delivery.sqlite, -wal and -shm", r.db_files())
+        for path in files + r.db_files():
             with open(path, "rb") as f:
                 data = f.read()
             for marker in (b"hello-marker", b"Archive-marker", b"Label-marker", b"Subject"):
@@ -309,7 +321,7 @@ def test_run_as_root_writes_as_the_owner():
                 os.lchown(name, nobody.pw_uid, nobody.pw_gid)
         res = r.deliver(b"Subject: x\n\nx\n")
         expect(res.returncode == 0, "delivered", res.stderr)
-        made = r.message_files() + [os.path.join(r.alice, "delivery.sqlite")]
+        made = r.message_files() + r.message_files(marks=True) + r.db_files()
         for path in made + [os.path.dirname(r.message_files()[0])]:
             expect(os.stat(path).st_uid == nobody.pw_uid, "owned by nobody: " + path)
     finally:

@@ -3,8 +3,11 @@
  * loops for ever, alternating an in-process delivery (store_deliver_*,
  * taken in at once since the user is logged in) and an APPEND
  * (store_append_*), each a small message unique to SEED and its number,
- * into one of two mailboxes. After each acknowledged message (the call
- * returned 0: SMTP 250 or APPEND OK would be sent now) it prints
+ * into one of two mailboxes. Beside that loop, DELIVERERS coroutines
+ * deliver without pause, so deliveries meet at their commit and commit in
+ * groups (store-deliver.c): kills land inside group commits too. After
+ * each acknowledged message (the call returned 0: SMTP 250 or APPEND OK
+ * would be sent now) it prints
  *
  *   ACK <d|a> <mailbox> <sha256 of the message, hex>
  *
@@ -20,10 +23,18 @@
 #include "coro/coro.h"
 #include "storage/store.h"
 
+#define DELIVERERS 3
+
 struct victim {
 	const char *users, *user, *password;
 	unsigned seed;
 	int status;
+	struct store *st;
+};
+
+struct deliverer {
+	struct victim *v;
+	unsigned id;
 };
 
 static uint32_t rnd(uint32_t *x)
@@ -34,10 +45,13 @@ static uint32_t rnd(uint32_t *x)
 	return *x;
 }
 
-/* "Subject: ..." then 50 to 3000 bytes of binary content. */
-static size_t make_message(const struct victim *v, unsigned n, uint32_t *x, char *buf)
+/* "Subject: ..." then 50 to 3000 bytes of binary content; who is 0 for
+ * the main loop, else a deliverer's number. */
+static size_t make_message(const struct victim *v, unsigned who, unsigned n, uint32_t *x,
+			   char *buf)
 {
-	size_t len = (size_t)snprintf(buf, 128, "Subject: crash %u-%u\r\n\r\n", v->seed, n);
+	size_t len = (size_t)snprintf(buf, 128, "Subject: crash %u-%u-%u\r\n\r\n", v->seed, who,
+				      n);
 	size_t body = 50 + rnd(x) % 2950;
 	for (size_t i = 0; i < body; i++)
 		buf[len + i] = (char)rnd(x);
@@ -82,6 +96,24 @@ static int append(struct store_user *u, const char *mailbox, const char *data, s
 	return r;
 }
 
+static void deliverer_run(void *arg)
+{
+	struct deliverer *dl = arg;
+	uint32_t x = dl->v->seed * 2654435761u + dl->id * 40503u + 1;
+	char buf[4096];
+
+	for (unsigned n = 0;; n++) {
+		size_t len = make_message(dl->v, dl->id, n, &x, buf);
+		const char *mailbox = n % 2 ? "Archive" : "INBOX";
+		int r = deliver(dl->v->st, dl->v, mailbox, buf, len);
+		if (r < 0) {
+			fprintf(stderr, "store-crash: delivery %u failed: %d\n", dl->id, r);
+			exit(1);
+		}
+		ack('d', mailbox, buf, len);
+	}
+}
+
 static void victim_run(void *arg)
 {
 	struct victim *v = arg;
@@ -101,8 +133,14 @@ static void victim_run(void *arg)
 	}
 	printf("READY\n");
 	fflush(stdout);
+	v->st = st;
+	static struct deliverer dls[DELIVERERS];
+	for (unsigned i = 0; i < DELIVERERS; i++) {
+		dls[i] = (struct deliverer){ v, i + 1 };
+		coro_spawn(deliverer_run, &dls[i], 256 * 1024);
+	}
 	for (unsigned n = 0;; n++) {
-		size_t len = make_message(v, n, &x, buf);
+		size_t len = make_message(v, 0, n, &x, buf);
 		bool delivery = n % 2 == 0;
 		const char *mailbox = delivery ? (n % 4 ? "Archive" : "INBOX")
 					       : (n % 4 == 1 ? "INBOX" : "Drafts");
