@@ -99,10 +99,14 @@ static int flags_in(struct meta *m, int64_t mailbox, const struct meta_uid_range
 	return r;
 }
 
-int meta_flags(struct meta *m, int64_t mailbox, const struct meta_uid_range *set, size_t n_set,
-	       struct meta_msgs *list_r, const char **error_r)
+typedef int range_reader(struct meta *m, int64_t mailbox, const struct meta_uid_range *set,
+			 size_t n_set, void *out, const char **error_r);
+
+/* Normalises the UID set and runs read over it in one read transaction. */
+static int read_ranges(struct meta *m, int64_t mailbox, const struct meta_uid_range *set,
+		       size_t n_set, range_reader *read, void *out, const char **error_r,
+		       const char *what)
 {
-	memset(list_r, 0, sizeof(*list_r));
 	struct meta_uid_range *norm;
 	size_t n_norm;
 	if (meta__ranges_norm(set, n_set, &norm, &n_norm) < 0 || n_norm == 0)
@@ -110,13 +114,32 @@ int meta_flags(struct meta *m, int64_t mailbox, const struct meta_uid_range *set
 	const char *err = NULL;
 	int r = meta__begin(m, false);
 	if (r == 0)
-		r = meta__end(m, flags_in(m, mailbox, norm, n_norm, list_r, &err));
+		r = meta__end(m, read(m, mailbox, norm, n_norm, out, &err));
 	free(norm);
-	if (r < 0) {
+	return r < 0 ? meta__fail(error_r, r, err ? err : what) : 0;
+}
+
+static int flags_reader(struct meta *m, int64_t mailbox, const struct meta_uid_range *set,
+			size_t n_set, void *out, const char **error_r)
+{
+	return flags_in(m, mailbox, set, n_set, out, error_r);
+}
+
+static int fetch_reader(struct meta *m, int64_t mailbox, const struct meta_uid_range *set,
+			size_t n_set, void *out, const char **error_r)
+{
+	return fetch(m, mailbox, set, n_set, out, error_r);
+}
+
+int meta_flags(struct meta *m, int64_t mailbox, const struct meta_uid_range *set, size_t n_set,
+	       struct meta_msgs *list_r, const char **error_r)
+{
+	memset(list_r, 0, sizeof(*list_r));
+	int r = read_ranges(m, mailbox, set, n_set, flags_reader, list_r, error_r,
+			    "cannot read the flags");
+	if (r < 0)
 		meta_msgs_free(list_r);
-		return meta__fail(error_r, r, err ? err : "cannot read the flags");
-	}
-	return 0;
+	return r;
 }
 
 void meta_fetch_list_free(struct meta_fetch_list *list)
@@ -130,18 +153,9 @@ int meta_fetch(struct meta *m, int64_t mailbox, const struct meta_uid_range *set
 	       struct meta_fetch_list *list_r, const char **error_r)
 {
 	memset(list_r, 0, sizeof(*list_r));
-	struct meta_uid_range *norm;
-	size_t n_norm;
-	if (meta__ranges_norm(set, n_set, &norm, &n_norm) < 0 || n_norm == 0)
-		return meta__fail(error_r, -EINVAL, "invalid UID set");
-	const char *err = NULL;
-	int r = meta__begin(m, false);
-	if (r == 0)
-		r = meta__end(m, fetch(m, mailbox, norm, n_norm, list_r, &err));
-	free(norm);
-	if (r < 0) {
+	int r = read_ranges(m, mailbox, set, n_set, fetch_reader, list_r, error_r,
+			    "cannot read the messages");
+	if (r < 0)
 		meta_fetch_list_free(list_r);
-		return meta__fail(error_r, r, err ? err : "cannot read the messages");
-	}
-	return 0;
+	return r;
 }
