@@ -4,7 +4,7 @@ import os
 import re
 import sys
 
-from sealtest import Server, expect, expect_match, run
+from sealtest import Server, expect, run
 
 srv = None
 

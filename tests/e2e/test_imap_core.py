@@ -4,7 +4,6 @@ of one user seeing each other's changes, login throttling, and logins
 refused without TLS."""
 
 import imaplib
-import os
 import re
 import socket
 import subprocess

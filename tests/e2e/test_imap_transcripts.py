@@ -46,13 +46,12 @@ import sys
 import time
 
 import transcript
-from sealtest import SEALMAIL, Server, client_context, run
+from sealtest import SEALMAIL, Server, client_context
 from transcript import ScriptError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = sorted(glob.glob(os.path.join(HERE, "..", "imap", "*.t")))
 LINE_RE = re.compile(r"^([CS])(\d*)([~&]?):(?: (.*))?$")
-TEMPLATE = None
 
 
 def parse(path):
@@ -125,11 +124,11 @@ def deliver(root, args, body):
         raise ScriptError("deliver failed: %s" % r.stderr.decode())
 
 
-def run_script(path):
+def run_script(path, template):
     header, steps = parse(path)
     with Server(listen=tuple(header["listen"]), extra="\n".join(header["config"])) as srv:
         for name in header["users"]:
-            shutil.copytree(os.path.join(TEMPLATE, name),
+            shutil.copytree(os.path.join(template, name),
                             os.path.join(srv.root, "users", name), symlinks=True)
         srv.start()
         for args, body in header["deliver"]:
@@ -144,21 +143,4 @@ def run_script(path):
             raise ScriptError("server exit status %d" % code)
 
 
-def main():
-    users = {}
-    for path in SCRIPTS:
-        for name, password in parse(path)[0]["users"].items():
-            if users.setdefault(name, password) != password:
-                raise ScriptError("user %s has two passwords across scripts" % name)
-    global TEMPLATE
-    TEMPLATE = transcript.make_template(users)
-    tests = []
-    for path in SCRIPTS:
-        name = os.path.splitext(os.path.basename(path))[0]
-        t = (lambda p: lambda: run_script(p))(path)
-        t.__name__ = name
-        tests.append(t)
-    sys.exit(run(tests))
-
-
-main()
+sys.exit(transcript.run_scripts(SCRIPTS, parse, run_script))

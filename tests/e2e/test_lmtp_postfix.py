@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from sealtest import Server, expect, free_port, run
+from sealtest import expect, free_port, run
 
 import test_smtp_clients as common
 

@@ -1,7 +1,6 @@
 """SIGHUP reloads certificates without dropping sessions; a bad config is
 refused and the old one kept; SIGTERM says BYE to sessions and exits 0."""
 
-import os
 import shutil
 import signal
 import sys

@@ -11,7 +11,6 @@ import re
 import shutil
 import smtplib
 import socket
-import ssl
 import time
 
 from sealtest import Server, client_context, expect, expect_match, run

@@ -5,7 +5,6 @@ covered by the transcripts and test_smtp_clients.)
 
 Skipped (77) when swaks, or the Perl TLS module it needs, is missing."""
 
-import os
 import re
 import shutil
 import subprocess

@@ -58,7 +58,7 @@ import socket
 import sys
 
 import transcript
-from sealtest import Server, client_context, run
+from sealtest import Server, client_context
 from transcript import ScriptError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -66,7 +66,6 @@ SCRIPTS = sorted(glob.glob(os.path.join(HERE, "..", "smtp", "*.t")))
 LINE_RE = re.compile(r"^([CSR])(\d*)([~&]?):(?: (.*))?$")
 DOMAIN = '[smtp.domains."example.com"]'
 NO_DNS = '[dns]\nservers = ["127.0.0.1:9"]'
-TEMPLATE = None
 
 
 def parse(path):
@@ -191,7 +190,7 @@ class SmtpRunner(transcript.Runner):
             self.fail(lineno, "unknown directive %r" % text)
 
 
-def run_script(path):
+def run_script(path, template):
     header, steps = parse(path)
     tcp = ["imaps"] + [k for k in header["listen"] if k != "lmtp-unix"]
     dns = [] if "[dns]" in header["config"] else [NO_DNS]
@@ -203,7 +202,7 @@ def run_script(path):
                 "[listen]\n", '[listen]\nlmtp = ["unix:%s"]\n' % srv.lmtp_unix, 1)
             srv.write_config(text)
         for name in header["users"]:
-            shutil.copytree(os.path.join(TEMPLATE, name),
+            shutil.copytree(os.path.join(template, name),
                             os.path.join(srv.root, "users", name), symlinks=True)
         for name, target in header["aliases"]:
             os.symlink(target, os.path.join(srv.root, "users", name))
@@ -218,21 +217,4 @@ def run_script(path):
             raise ScriptError("server exit status %d" % code)
 
 
-def main():
-    users = {}
-    for path in SCRIPTS:
-        for name, password in parse(path)[0]["users"].items():
-            if users.setdefault(name, password) != password:
-                raise ScriptError("user %s has two passwords across scripts" % name)
-    global TEMPLATE
-    TEMPLATE = transcript.make_template(users)
-    tests = []
-    for path in SCRIPTS:
-        name = os.path.splitext(os.path.basename(path))[0]
-        t = (lambda p: lambda: run_script(p))(path)
-        t.__name__ = name
-        tests.append(t)
-    sys.exit(run(tests))
-
-
-main()
+sys.exit(transcript.run_scripts(SCRIPTS, parse, run_script))

@@ -4,7 +4,6 @@ NOTIFY_SOCKET, and listening sockets passed by socket activation."""
 import os
 import socket
 import sys
-import time
 
 from sealtest import Server, expect, run
 

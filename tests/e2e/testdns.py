@@ -20,7 +20,7 @@ a real server. Long TXT strings are split into 255-byte character-strings.
 import socket
 import threading
 
-from dnslib import A, AAAA, MX, PTR, QTYPE, RCODE, RR, SOA, TXT, DNSLabel, DNSRecord
+from dnslib import A, AAAA, MX, PTR, QTYPE, RCODE, RR, SOA, TXT, DNSRecord
 from dnslib.server import DNSHandler, DNSLogger, DNSServer, TCPServer, UDPServer
 
 _TYPES = {"A": A, "AAAA": AAAA, "MX": MX, "PTR": PTR, "TXT": TXT}

@@ -8,7 +8,7 @@ import os
 import re
 import socket
 
-from sealtest import Server
+from sealtest import Server, run
 
 
 class ScriptError(AssertionError):
@@ -165,3 +165,21 @@ class Runner:
             i += 1
         for c in self.conns.values():
             c.sock.close()
+
+
+def run_scripts(scripts, parse, run_script):
+    """Makes the template with every user the scripts name (one password
+    per user across scripts), then runs each script as a test:
+    run_script(path, template). Returns the exit status."""
+    users = {}
+    for path in scripts:
+        for name, password in parse(path)[0]["users"].items():
+            if users.setdefault(name, password) != password:
+                raise ScriptError("user %s has two passwords across scripts" % name)
+    template = make_template(users)
+    tests = []
+    for path in scripts:
+        t = (lambda p: lambda: run_script(p, template))(path)
+        t.__name__ = os.path.splitext(os.path.basename(path))[0]
+        tests.append(t)
+    return run(tests)
