@@ -82,6 +82,10 @@ void coro__deadline_del(struct coro *c);
  * the pool was started. No job may be out. */
 void coro__work_shutdown(void);
 
+/* slice.c: asks for a scheduler slice of ns for the calling thread (Linux
+ * 6.12 and later; 0 restores the default). -1 where the kernel cannot. */
+int coro__thread_slice(uint64_t ns);
+
 /* Broken internal invariants: print where and why, then abort. */
 noreturn void coro__panic(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -87,12 +87,25 @@ int64_t coro_deadline_in(uint64_t ms);
  *
  * The pool is started by the first call (so threads come after a privilege
  * drop); its workers run at a lower scheduling priority (nicer) than the
- * loop thread, so the loop preempts CPU-bound jobs. The loop thread never
+ * loop thread, so the loop preempts CPU-bound jobs (which should use
+ * coro_await_cpu_work() below). The loop thread never
  * waits for a worker: results come back through an eventfd watched by a
  * uv_poll_t, which keeps uv_run() alive only while jobs are out. Costs no
  * allocation per job. Returns 0, or a negative errno code if the pool could
  * not be started (no threads, no eventfd). */
 int coro_await_work(void (*fn)(void *arg), void *arg);
+
+/* coro_await_work() for a job that keeps a CPU busy (a TLS handshake,
+ * Argon2, RSA): at most a few of them run at once (the online CPUs less
+ * one, at least 1), so that the loop thread always finds a CPU. Later
+ * callers wait their turn in FIFO order, uninterruptibly. */
+int coro_await_cpu_work(void (*fn)(void *arg), void *arg);
+
+/* Sets how many CPU-bound jobs may run at once (n >= 1); -EINVAL for 0. */
+int coro_work_set_cpu_slots(unsigned n);
+
+/* Coroutines waiting in coro_await_cpu_work() for a slot right now. */
+unsigned coro_work_cpu_waiting(void);
 
 /* Sets the number of worker threads, 1 to 256. Call before the first
  * coro_await_work() (or after coro_runtime_shutdown()): -EBUSY once the pool

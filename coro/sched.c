@@ -257,6 +257,7 @@ int coro_runtime_init(uv_loop_t *loop)
 	rt.idle = xmalloc(sizeof(*rt.idle));
 	uv_idle_init(loop, rt.idle);
 	rt.loop = loop;
+	(void)coro__thread_slice(100000);	/* 0.1 ms: see slice.c */
 	return 0;
 }
 

@@ -250,7 +250,7 @@ static int tls_handshake(struct stream_tls *t, int64_t deadline, bool *interrupt
 		int r = need_input ? tls_stage_input(t, deadline, interrupted) : 0;
 		if (r < 0)
 			return r;
-		r = coro_await_work(tls_handshake_work, t);
+		r = coro_await_cpu_work(tls_handshake_work, t);
 		if (r < 0)
 			return r;
 		/* Sent even when the round failed: it may hold the alert

@@ -68,7 +68,8 @@
  * loop lag p50 ~300 us and p99 ~11 ms at +0, ~100 us and ~4 ms at +10.
  * SCHED_IDLE workers measured about the same as +10 but would starve under
  * any competing nice-0 load; at +10 a worker still gets about a tenth of a
- * CPU against each busy nice-0 thread. */
+ * CPU against each busy nice-0 thread. Nicer is not enough on its own:
+ * see cpu-gate.c for why CPU-bound jobs also leave one CPU free. */
 #ifndef WORK_NICE
 #define WORK_NICE 10
 #endif
@@ -173,6 +174,7 @@ static void *worker_main(void *arg)
 	int nice = getpriority(PRIO_PROCESS, (id_t)tid);
 	if (errno == 0)
 		(void)setpriority(PRIO_PROCESS, (id_t)tid, nice + WORK_NICE);
+	(void)coro__thread_slice(0);	/* not the loop thread's short slice */
 	struct work_job *j;
 	while ((j = worker_take()) != NULL) {
 		j->fn(j->arg);

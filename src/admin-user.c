@@ -80,7 +80,7 @@ int admin_cmd_user_add(struct admin_request *req)
 	if (!given)
 		generate_password(password);
 	struct user_add_job job = { req->server->users_dir, req->argv[1], password, 0, NULL };
-	r = coro_await_work(user_add_work, &job);
+	r = coro_await_cpu_work(user_add_work, &job);
 	if (r == 0)
 		r = job.result;
 	if (r == 0) {

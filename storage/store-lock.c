@@ -64,6 +64,13 @@ int store__pool(int (*fn)(void *arg), void *arg)
 	return r < 0 ? r : j.r;
 }
 
+int store__pool_cpu(int (*fn)(void *arg), void *arg)
+{
+	struct store__job j = { fn, arg, 0 };
+	int r = coro_await_cpu_work(job_run, &j);
+	return r < 0 ? r : j.r;
+}
+
 struct lanes;
 
 struct lane_job {
@@ -98,7 +105,7 @@ static void lane_loop(struct lanes *l, unsigned lane)
 {
 	while (l->next < l->n) {
 		struct lane_job j = { l, l->next++, lane, 0 };
-		int r = coro_await_work(lane_job_run, &j);
+		int r = coro_await_cpu_work(lane_job_run, &j);
 		l->res[j.i] = r < 0 ? r : j.r;
 	}
 }

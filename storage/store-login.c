@@ -119,7 +119,7 @@ static int authenticate(struct store_user *u, const char *password, char **error
 		return 0;
 	}
 	st->stats.argon_runs++;
-	int r = store__pool(argon_job, &j);
+	int r = store__pool_cpu(argon_job, &j);
 	if (r == 0 && u->state == STORE__OPEN &&
 	    !crypto_ct_equal(j.master, u->master, sizeof(j.master))) {
 		/* user.toml now belongs to another account: wait until this
@@ -276,7 +276,7 @@ static void rotation_run(void *arg)
 	struct rotation *rot = arg;
 	struct store *st = rot->u->store;
 
-	store__pool(rotation_job, rot);
+	store__pool_cpu(rotation_job, rot);
 	rot->u->rotating = false;
 	store__user_unref(rot->u);
 	crypto_wipe(rot, sizeof(*rot));
@@ -333,7 +333,7 @@ static int find_user(struct store *st, const char *name, const char *password, c
 
 	if (r == -ENOENT) {
 		st->stats.argon_runs++;
-		store__pool(dummy_job, &j);
+		store__pool_cpu(dummy_job, &j);
 		r = -EACCES;
 	}
 	if (r < 0)

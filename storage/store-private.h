@@ -49,10 +49,14 @@ void store__unlock(struct store__lock *l);
 /* Runs fn(arg) on the worker pool and returns its result (or the pool's
  * start-up error). */
 int store__pool(int (*fn)(void *arg), void *arg);
+/* The same for a job that keeps a CPU busy (Argon2, RSA): see
+ * coro_await_cpu_work(). */
+int store__pool_cpu(int (*fn)(void *arg), void *arg);
 
 /* Runs fn(arg, i, lane) on the pool for every i in [0, n), at most
- * STORE_LANES at once, each with a lane number no other job in flight
- * has; res[i] gets each result. Returns when all are done. */
+ * STORE_LANES at once and within the pool's CPU slots (the jobs unwrap
+ * RSA keys), each with a lane number no other job in flight has; res[i]
+ * gets each result. Returns when all are done. */
 void store__pool_lanes(int (*fn)(void *arg, size_t i, unsigned lane), void *arg, size_t n,
 		       int *res);
 

@@ -890,6 +890,73 @@ TEST(await_work_default_threads)
 	CHECK_INT(pool_size_seen(want), ==, want);
 }
 
+/* CPU-bound jobs: at most the slots at once, in the order they came,
+ * while plain jobs pass them on the other threads. */
+static struct {
+	atomic_int running, max, started;
+	int order[8];
+	int plain_done_while_cpu_running;
+} cpu;
+
+static void cpu_job(void *arg)
+{
+	int now = atomic_fetch_add(&cpu.running, 1) + 1;
+	int max = atomic_load(&cpu.max);
+	while (now > max && !atomic_compare_exchange_weak(&cpu.max, &max, now))
+		;
+	cpu.order[atomic_fetch_add(&cpu.started, 1)] = (int)(intptr_t)arg;
+	usleep(40000);
+	atomic_fetch_sub(&cpu.running, 1);
+}
+
+static void cpu_await_fn(void *arg)
+{
+	CHECK_INT(coro_await_cpu_work(cpu_job, arg), ==, 0);
+}
+
+static void plain_job(void *arg)
+{
+	usleep(1000);
+}
+
+static void plain_await_fn(void *arg)
+{
+	coro_sleep(10);	/* the CPU jobs are in and queued by now */
+	CHECK_INT(coro_work_cpu_waiting(), ==, 5);
+	CHECK_INT(coro_await_work(plain_job, NULL), ==, 0);
+	cpu.plain_done_while_cpu_running = atomic_load(&cpu.running);
+}
+
+TEST(cpu_work_limited_to_its_slots_in_order)
+{
+	memset(&cpu, 0, sizeof(cpu));
+	CHECK_INT(coro_work_set_cpu_slots(0), ==, -EINVAL);
+	CHECK_INT(coro_work_set_threads(3), ==, 0);
+	CHECK_INT(coro_work_set_cpu_slots(1), ==, 0);
+	rt_start();
+	for (intptr_t i = 0; i < 6; i++)
+		coro_spawn(cpu_await_fn, (void *)i, 0);
+	coro_spawn(plain_await_fn, NULL, 0);
+	rt_run();
+	rt_finish();
+	CHECK_INT(atomic_load(&cpu.max), ==, 1);
+	CHECK_INT(atomic_load(&cpu.started), ==, 6);
+	for (int i = 0; i < 6; i++)
+		CHECK_INT(cpu.order[i], ==, i);
+	/* The plain job did not wait for the queue of CPU jobs. */
+	CHECK_INT(cpu.plain_done_while_cpu_running, ==, 1);
+	CHECK_INT(coro_work_cpu_waiting(), ==, 0);
+
+	memset(&cpu, 0, sizeof(cpu));
+	CHECK_INT(coro_work_set_cpu_slots(2), ==, 0);
+	rt_start();
+	for (intptr_t i = 0; i < 6; i++)
+		coro_spawn(cpu_await_fn, (void *)i, 0);
+	rt_run();
+	rt_finish();
+	CHECK_INT(atomic_load(&cpu.max), ==, 2);
+}
+
 static int task_count(void)
 {
 	DIR *d = opendir("/proc/self/task");
