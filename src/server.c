@@ -12,6 +12,7 @@
 
 #include "coro/stream.h"
 #include "src/admin.h"
+#include "src/fdlimit.h"
 #include "src/iplimit.h"
 #include "src/listen.h"
 #include "src/log.h"
@@ -27,6 +28,11 @@
  * a handshake; beyond this extra margin connections are closed unanswered. */
 #define REFUSAL_MARGIN 64
 #define HANDSHAKE_TIMEOUT_MS (60 * 1000)
+/* Descriptors beyond one per connection: listeners, mail files, SQLite
+ * handles, DNS sockets. */
+#define FD_RESERVE 1024
+/* Connections accepted per loop iteration (see listener_accept_loop). */
+#define ACCEPT_BATCH 8
 
 const struct proto_info proto_table[PROTO_COUNT] = {
 	[PROTO_IMAPS] = { "imaps", imap_session_run, true, true },
@@ -174,8 +180,9 @@ static void listener_accept_loop(void *arg)
 		int r = coro_fd_wait(&l->watch, UV_READABLE, CORO_NO_DEADLINE);
 		if (r < 0)
 			break;
-		/* Bounded batch so one busy listener cannot starve the loop. */
-		for (int i = 0; i < 64 && !l->server->stopping; i++) {
+		/* A small batch: each new connection costs a stack and TLS state, and
+		 * the rest of the loop waits for the whole batch. */
+		for (int i = 0; i < ACCEPT_BATCH && !l->server->stopping; i++) {
 			struct sockaddr_storage ss;
 			socklen_t len = sizeof(ss);
 			int fd = accept4(l->watch.fd, (struct sockaddr *)&ss, &len,
@@ -438,6 +445,11 @@ static int server_setup(struct server *srv, const char *root, const char *config
 	if (srv->cfg->diagnostic_stderr)
 		setvbuf(stderr, NULL, _IOLBF, 0); /* a file would be fully buffered */
 	log_init("sealmail", srv->cfg->log_target == LOG_TARGET_SYSLOG, srv->cfg->log_level);
+	unsigned want = srv->cfg->max_connections + FD_RESERVE;
+	unsigned fds = fdlimit_prepare(want);
+	if (fds < want)
+		log_warning("the open-file limit (%u) is below max_connections + %u: raise it "
+			    "(LimitNOFILE= under systemd, ulimit -n)", fds, FD_RESERVE);
 	r = server_open_listeners(srv);
 	if (r < 0)
 		return r;

@@ -82,5 +82,39 @@ def test_admin_without_server():
                "clear error when the daemon is down", r.stderr)
 
 
+def proc_field(pid, name):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    raise AssertionError("no %s in /proc/%d/status" % (name, pid))
+
+
+def soft_nofile(pid):
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                return int(line.split()[3])
+    raise AssertionError("no open-file limit for %d" % pid)
+
+
+def test_open_file_limit_raised_and_table_sized():
+    # max_connections 2000 wants 2000 + 1024 descriptors.
+    with Server(extra_listen="max_connections = 2000") as s:
+        s.start(argv_prefix=["prlimit", "--nofile=256:4096", "--"])
+        expect(soft_nofile(s.proc.pid) == 3024, "soft limit raised to what is needed",
+               soft_nofile(s.proc.pid))
+        expect(proc_field(s.proc.pid, "FDSize") >= 3024, "descriptor table sized at start",
+               proc_field(s.proc.pid, "FDSize"))
+        expect("open-file limit" not in s.log_text(), "no warning when it fits")
+        expect(s.stop() == 0, "clean exit")
+    with Server(extra_listen="max_connections = 2000") as s:
+        s.start(argv_prefix=["prlimit", "--nofile=256:1500", "--"])
+        expect(soft_nofile(s.proc.pid) == 1500, "raised up to the hard limit only")
+        expect_match(r"the open-file limit \(1500\) is below max_connections", s.log_text())
+        expect(s.stop() == 0, "clean exit")
+
+
 sys.exit(run([test_per_ip_limit_refuses_politely, test_total_limit, test_idle_timeout_logs_out,
-              test_admin_stats_and_socket_mode, test_admin_without_server]))
+              test_admin_stats_and_socket_mode, test_admin_without_server,
+              test_open_file_limit_raised_and_table_sized]))
