@@ -11,6 +11,10 @@ struct ip_entry {
 	uint32_t conns;
 	uint32_t failures;
 	int64_t last_failure_ms;
+	/* GCRA's theoretical arrival time of the next event, in microseconds
+	 * (milliseconds would round a step of 0.36 ms, 10 million an hour,
+	 * down to nothing); at most now when nothing is owed. */
+	int64_t rate_tat_us[IPLIMIT_RATE_KINDS];
 	char ip[];
 };
 
@@ -19,7 +23,14 @@ struct ip_table {
 	size_t nbuckets;	/* power of two */
 	size_t count;
 	uint64_t seed;		/* random, so peers cannot aim at one bucket */
+	int64_t now_ms;		/* the latest time a caller gave */
 };
+
+bool iplimit_is_loopback(const char *ip)
+{
+	return strcmp(ip, "127.0.0.1") == 0 || strcmp(ip, "::1") == 0 ||
+	       strcmp(ip, "::ffff:127.0.0.1") == 0;
+}
 
 struct ip_table *iplimit_new(void)
 {
@@ -87,13 +98,56 @@ static struct ip_entry **ip_slot(struct ip_table *t, const char *ip)
 	return pp;
 }
 
+static void ip_clock(struct ip_table *t, int64_t now_ms)
+{
+	if (now_ms > t->now_ms)
+		t->now_ms = now_ms;
+}
+
+static bool ip_entry_empty(const struct ip_entry *e, int64_t now_ms)
+{
+	if (e->conns)
+		return false;
+	if (e->failures && now_ms - e->last_failure_ms < IPLIMIT_FAILURE_WINDOW_MS)
+		return false;
+	for (int k = 0; k < IPLIMIT_RATE_KINDS; k++)
+		if (e->rate_tat_us[k] > now_ms * 1000)
+			return false;
+	return true;
+}
+
+void iplimit_sweep(struct ip_table *t, int64_t now_ms)
+{
+	ip_clock(t, now_ms);
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct ip_entry **pp = &t->buckets[i];
+		while (*pp) {
+			struct ip_entry *e = *pp;
+			if (ip_entry_empty(e, t->now_ms)) {
+				*pp = e->next;
+				free(e);
+				t->count--;
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+}
+
 static struct ip_entry *ip_get(struct ip_table *t, const char *ip)
 {
 	struct ip_entry **pp = ip_slot(t, ip);
 	if (*pp)
 		return *pp;
 	if (t->count >= t->nbuckets) {
-		ip_grow(t);
+		/* Addresses seen once and never again are only found by a sweep.
+		 * Growing unless it freed half keeps the next sweep at least
+		 * nbuckets / 2 insertions away: sweeping costs O(1) an insertion
+		 * on average, and the table stays within four times what was
+		 * live at the last sweep. */
+		iplimit_sweep(t, t->now_ms);
+		if (t->count > t->nbuckets / 2)
+			ip_grow(t);
 		pp = ip_slot(t, ip);
 	}
 	size_t len = strlen(ip);
@@ -115,7 +169,7 @@ static void ip_release_if_empty(struct ip_table *t, const char *ip)
 {
 	struct ip_entry **pp = ip_slot(t, ip);
 	struct ip_entry *e = *pp;
-	if (e && e->conns == 0 && e->failures == 0) {
+	if (e && ip_entry_empty(e, t->now_ms)) {
 		*pp = e->next;
 		free(e);
 		t->count--;
@@ -150,6 +204,7 @@ uint32_t iplimit_conn_count(struct ip_table *t, const char *ip)
 
 void iplimit_auth_failed(struct ip_table *t, const char *ip, int64_t now_ms)
 {
+	ip_clock(t, now_ms);
 	struct ip_entry *e = ip_get(t, ip);
 	ip_expire_failures(e, now_ms);
 	if (e->failures < UINT32_MAX)
@@ -159,6 +214,7 @@ void iplimit_auth_failed(struct ip_table *t, const char *ip, int64_t now_ms)
 
 uint64_t iplimit_auth_delay_ms(struct ip_table *t, const char *ip, int64_t now_ms)
 {
+	ip_clock(t, now_ms);
 	struct ip_entry *e = *ip_slot(t, ip);
 	if (!e)
 		return 0;
@@ -172,6 +228,30 @@ uint64_t iplimit_auth_delay_ms(struct ip_table *t, const char *ip, int64_t now_m
 		return IPLIMIT_MAX_DELAY_MS;
 	uint64_t d = 1000ull << shift;
 	return d > IPLIMIT_MAX_DELAY_MS ? IPLIMIT_MAX_DELAY_MS : d;
+}
+
+/* GCRA (the generic cell rate algorithm of ATM, ITU-T I.371): each event
+ * pushes the theoretical arrival time one step further; an event is refused
+ * when that would put it more than a burst of steps ahead of now. One
+ * number per kind, no timestamps kept per event. */
+bool iplimit_rate_take(struct ip_table *t, const char *ip, enum iplimit_rate kind,
+		       uint32_t per_window, int64_t window_ms, int64_t now_ms)
+{
+	if (per_window == 0)
+		return true;
+	if ((unsigned)kind >= IPLIMIT_RATE_KINDS)
+		abort();
+	ip_clock(t, now_ms);
+	int64_t now_us = now_ms * 1000;
+	int64_t step = window_ms * 1000 / per_window;
+	if (step < 1)
+		step = 1;
+	struct ip_entry *e = ip_get(t, ip);
+	int64_t tat = e->rate_tat_us[kind] > now_us ? e->rate_tat_us[kind] : now_us;
+	if (tat + step - now_us > step * (int64_t)per_window)
+		return false;
+	e->rate_tat_us[kind] = tat + step;
+	return true;
 }
 
 size_t iplimit_entries(const struct ip_table *t)

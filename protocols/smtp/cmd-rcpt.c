@@ -39,7 +39,7 @@ static int lookup_user(struct smtp_session *s, const char *name, char **dir_r)
 static bool tarpit_applies(struct smtp_session *s)
 {
 	const char *ip = s->conn->peer_ip;
-	return s->pers->tarpit && ip[0] && strcmp(ip, "127.0.0.1") != 0 && strcmp(ip, "::1") != 0;
+	return s->pers->tarpit && ip[0] && !iplimit_is_loopback(ip);
 }
 
 /* A sender that guesses addresses waits longer for each answer: the
