@@ -142,6 +142,7 @@ static void set_defaults(struct config *cfg)
 {
 	cfg->max_connections = 20000;
 	cfg->max_connections_per_ip = 200;
+	cfg->max_connection_rate_per_ip = 600;
 	cfg->imap_idle_timeout = 1800;
 	cfg->smtp_idle_timeout = 300;
 	cfg->shutdown_grace = 10;
@@ -173,6 +174,8 @@ static const struct config_key smtp_keys[] = {
 	{ "verbatim_user_names", CONFIG_K_BOOL, F(verbatim_user_names), 0, 0 },
 	{ "reject_dmarc_failures", CONFIG_K_BOOL, F(reject_dmarc_failures), 0, 0 },
 	{ "verbose_outbound_tls", CONFIG_K_BOOL, F(verbose_outbound_tls), 0, 0 },
+	{ "max_messages_per_ip_per_hour", CONFIG_K_UINT, F(max_messages_per_ip_per_hour),
+	  0, 10000000 },
 	{ NULL, 0, 0, 0, 0 },
 };
 
@@ -189,6 +192,8 @@ const struct config_key config__listen_keys[] = {
 	{ "max_connections", CONFIG_K_UINT, F(max_connections), 1, 1000000 },
 	{ "max_connections_per_ip", CONFIG_K_UINT, F(max_connections_per_ip),
 	  1, 1000000 },
+	{ "max_connection_rate_per_ip", CONFIG_K_UINT, F(max_connection_rate_per_ip),
+	  0, 1000000 },
 	{ "imap_idle_timeout", CONFIG_K_UINT, F(imap_idle_timeout), 1, 86400 },
 	{ "smtp_idle_timeout", CONFIG_K_UINT, F(smtp_idle_timeout), 1, 86400 },
 	{ "shutdown_grace", CONFIG_K_UINT, F(shutdown_grace), 0, 3600 },

@@ -65,6 +65,9 @@ struct config {
 				 * default "unix:ROOT/admin.sock" */
 	uint32_t max_connections;		/* 1..1000000, default 20000 */
 	uint32_t max_connections_per_ip;	/* 1..1000000, default 200 */
+	/* New connections a minute from one address, over every listener
+	 * counted per IP; 0 no limit; 0..1000000, default 600 */
+	uint32_t max_connection_rate_per_ip;
 	uint32_t imap_idle_timeout;		/* seconds, 1..86400, default 1800 */
 	uint32_t smtp_idle_timeout;		/* seconds, 1..86400, default 300 */
 	uint32_t shutdown_grace;		/* seconds, 0..3600, default 10 */
@@ -94,6 +97,9 @@ struct config {
 	bool verbatim_user_names;
 	bool reject_dmarc_failures;
 	bool verbose_outbound_tls;
+	/* MAIL commands an hour from one address on the inbound MX (listen.smtp
+	 * only); 0 no limit; 0..10000000, default 0 */
+	uint32_t max_messages_per_ip_per_hour;
 	/* [smtp.domains."NAME"] with dkim.SELECTOR = "rsa:..."|"ed25519:...":
 	 * names lower-cased, in file order; each domain's keys sorted by
 	 * selector (strcmp), the order in which they sign. */

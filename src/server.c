@@ -109,6 +109,16 @@ static void conn_run(void *arg)
 	conn_release(c);
 }
 
+/* Whether a new connection from this address is within its rate. Local
+ * clients (an MTA in front, webmail, the benchmarks) are not limited. */
+static bool conn_rate_ok(struct server *srv, const struct conn *c)
+{
+	if (iplimit_is_loopback(c->peer_ip))
+		return true;
+	return iplimit_rate_take(srv->per_ip, c->peer_ip, IPLIMIT_RATE_CONNECT,
+				 srv->cfg->max_connection_rate_per_ip, 60 * 1000, coro_now_ms());
+}
+
 /* Decides whether a new connection is within the limits. A refused one
  * still gets a protocol-level goodbye from its handler (c->refuse). */
 static const char *conn_check_limits(struct server *srv, struct conn *c)
@@ -118,9 +128,17 @@ static const char *conn_check_limits(struct server *srv, struct conn *c)
 		return NULL;
 	if (srv->conn_count >= cfg->max_connections)
 		return "Too many connections to this server, try again later";
-	if (proto_table[c->proto].counts_per_ip && c->peer_ip[0] &&
-	    !iplimit_conn_acquire(srv->per_ip, c->peer_ip, cfg->max_connections_per_ip))
+	if (!proto_table[c->proto].counts_per_ip || !c->peer_ip[0])
+		return NULL;
+	if (!iplimit_conn_acquire(srv->per_ip, c->peer_ip, cfg->max_connections_per_ip))
 		return "Too many connections from your address, try again later";
+	/* Checked after the count so that a connection refused for the count
+	 * takes no share of the rate; a refused one gives its count back,
+	 * since conn_release() does not for a connection over a limit. */
+	if (!conn_rate_ok(srv, c)) {
+		iplimit_conn_release(srv->per_ip, c->peer_ip);
+		return "Too many connections from your address recently, try again later";
+	}
 	return NULL;
 }
 

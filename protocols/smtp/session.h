@@ -47,6 +47,7 @@ struct smtp_personality {
 	bool binarymime;	/* offer BINARYMIME */
 	bool starttls;		/* offer STARTTLS when [tls] is configured */
 	bool tarpit;		/* slow down an IP after unknown recipients */
+	bool message_rate;	/* [smtp] max_messages_per_ip_per_hour applies */
 	/* The message hooks, all optional. begin runs before the first byte
 	 * of the body (0 or a negative code: 4xx); feed sees every byte as
 	 * stored; end runs after the last byte and before delivery, and may

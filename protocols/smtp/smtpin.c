@@ -1,7 +1,8 @@
 /* The inbound MX personality (manual, "SMTP/LMTP Characteristics",
  * SMTP delivery): only the domains of [smtp.domains], never a relay; the
  * header block at most 256 KiB; STARTTLS offered, not required; AUTH
- * refused; an IP that guesses recipients is slowed down; SPF, DKIM and
+ * refused; an IP that guesses recipients is slowed down, one that sends
+ * too many messages is told to come back later; SPF, DKIM and
  * DMARC evaluated on every message (protocols/mailauth), the results
  * prepended, and a DMARC failure under p=reject refused in the
  * transaction only when [smtp] reject_dmarc_failures says so. */
@@ -79,6 +80,7 @@ static const struct smtp_personality smtpin = {
 	.binarymime = true,
 	.starttls = true,
 	.tarpit = true,
+	.message_rate = true,
 	.data_begin = smtpin_data_begin,
 	.data_feed = smtpin_data_feed,
 	.data_end = smtpin_data_end,

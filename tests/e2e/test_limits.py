@@ -1,12 +1,13 @@
-"""Connection limits refuse politely; idle sessions are logged out; the
-admin CLI reports what the daemon holds."""
+"""Connection limits and the per-IP connection rate refuse politely; idle
+sessions are logged out; the admin CLI reports what the daemon holds."""
 
 import os
+import socket
 import stat
 import sys
 import time
 
-from sealtest import Server, expect, expect_match, run
+from sealtest import Conn, Server, client_context, expect, expect_match, run
 
 
 def test_per_ip_limit_refuses_politely():
@@ -26,6 +27,44 @@ def test_per_ip_limit_refuses_politely():
         expect(again.readline().startswith("* OK"), "a slot frees up after LOGOUT")
         st = s.stats()
         expect(int(st["refused_by_limits"]) >= 1, "refusals counted", st)
+        expect(s.stop() == 0, "clean exit")
+
+
+def connect_from(s, source, name="imaps"):
+    raw = socket.socket()
+    raw.settimeout(10)
+    raw.bind((source, 0))
+    raw.connect(("127.0.0.1", s.ports[name]))
+    return Conn(client_context().wrap_socket(raw))
+
+
+def test_connection_rate_per_ip():
+    """max_connection_rate_per_ip counts new connections a minute from one
+    address, closed ones too; loopback's 127.0.0.1 is exempt."""
+    with Server(extra_listen="max_connection_rate_per_ip = 3") as s:
+        s.start()
+        for _ in range(3):
+            c = connect_from(s, "127.0.0.2")
+            expect(c.readline().startswith("* OK"), "within the rate")
+            c.cmd("x LOGOUT")
+            c.close()
+        extra = connect_from(s, "127.0.0.2")
+        expect_match(r"^\* BYE \[UNAVAILABLE\] Too many connections from your address "
+                     r"recently, try again later", extra.readline())
+        expect(extra.closed(), "refused connection is closed")
+        other = connect_from(s, "127.0.0.3")
+        expect(other.readline().startswith("* OK"), "another address has its own rate")
+        local = [s.connect() for _ in range(6)]
+        for c in local:
+            expect(c.readline().startswith("* OK"), "127.0.0.1 is not rate limited")
+        st = s.stats()
+        expect(int(st["refused_by_limits"]) == 1, "the refusal counted", st)
+        expect_match(r"refusing 127\.0\.0\.2:\d+: Too many connections from your address "
+                     r"recently", s.log_text())
+        # The refused connection gave its per-IP count back: a release
+        # without an acquire would abort the daemon.
+        for c in local + [other]:
+            c.close()
         expect(s.stop() == 0, "clean exit")
 
 
@@ -115,6 +154,6 @@ def test_open_file_limit_raised_and_table_sized():
         expect(s.stop() == 0, "clean exit")
 
 
-sys.exit(run([test_per_ip_limit_refuses_politely, test_total_limit, test_idle_timeout_logs_out,
+sys.exit(run([test_per_ip_limit_refuses_politely, test_connection_rate_per_ip, test_total_limit, test_idle_timeout_logs_out,
               test_admin_stats_and_socket_mode, test_admin_without_server,
               test_open_file_limit_raised_and_table_sized]))

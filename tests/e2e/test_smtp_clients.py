@@ -3,7 +3,8 @@ server: STARTTLS, SMTPUTF8, a message big enough to be spooled to disk,
 IMAP IDLE woken by a delivery, a temporary storage failure answered 4xx
 (per recipient in LMTP) without losing anything, SIGTERM saying 421 while
 a message in flight still gets in, the idle timeout, the per-IP
-connection limit, the RCPT tarpit, and the one-line transaction log."""
+connection limit, the RCPT tarpit, the per-IP message rate, and the
+one-line transaction log."""
 
 import email.message
 import os
@@ -338,10 +339,52 @@ def test_rcpt_tarpit_slows_an_address_guesser():
         expect(srv.stop() == 0, "exit status")
 
 
+def send_from(srv, source, subject):
+    with smtplib.SMTP("127.0.0.1", srv.ports["smtp"], local_hostname="client.example.org",
+                      source_address=(source, 0)) as s:
+        refused = s.send_message(simple_message(subject), "sender@example.org",
+                                 ["alice@example.com"])
+        expect(refused == {}, "refused", refused)
+
+
+def test_message_rate_per_ip():
+    """[smtp] max_messages_per_ip_per_hour counts MAIL commands from one
+    address (here 127.0.0.2): past it MAIL gets 450 4.7.1 and the session
+    goes on. Other addresses have their own count; 127.0.0.1 has none."""
+    with make_server(extra="[smtp]\nmax_messages_per_ip_per_hour = 2\n") as srv:
+        with smtplib.SMTP("127.0.0.1", srv.ports["smtp"], local_hostname="client.example.org",
+                          source_address=("127.0.0.2", 0)) as s:
+            for i in range(2):
+                refused = s.send_message(simple_message("rate %d" % i), "sender@example.org",
+                                         ["alice@example.com"])
+                expect(refused == {}, "within the rate", i, refused)
+            code, text = s.mail("sender@example.org")
+            expect(code == 450 and text.startswith(
+                b"4.7.1 Too many messages from your address, try again later"),
+                "third MAIL over the rate", code, text)
+            code, text = s.rcpt("alice@example.com")
+            expect(code == 503, "no transaction was opened", code, text)
+            expect(s.rset()[0] == 250, "RSET still answered")
+            expect(s.noop()[0] == 250, "NOOP still answered")
+            code, text = s.mail("sender@example.org")
+            expect(code == 450, "still over the rate", code, text)
+            expect(s.quit()[0] == 221, "QUIT answered")
+        send_from(srv, "127.0.0.3", "another address")
+        for i in range(3):
+            send_from(srv, "127.0.0.1", "loopback %d" % i)
+        subjects = sorted(re.search(rb"Subject: ([^\r]*)", m).group(1) for m in messages(srv))
+        expect(subjects == [b"another address", b"loopback 0", b"loopback 1", b"loopback 2",
+                            b"rate 0", b"rate 1"], "delivered", subjects)
+        expect_match(r"smtp: from=<sender@example\.org> refused: 450 4\.7\.1 too many messages "
+                     r"from 127\.0\.0\.2 \(max_messages_per_ip_per_hour\)", srv.log_text())
+        expect(srv.stop() == 0, "exit status")
+
+
 if __name__ == "__main__":
     import sys
     sys.exit(run([test_smtplib_starttls, test_smtputf8_and_lmtp_over_unix_socket,
                   test_big_messages_spooled_byte_identical, test_idle_wakes_on_smtp_delivery,
                   test_temporary_storage_failure_is_4xx_and_nothing_lost,
                   test_sigterm_says_421_and_lets_the_message_in_flight_finish,
-                  test_idle_timeout_and_per_ip_limit, test_rcpt_tarpit_slows_an_address_guesser]))
+                  test_idle_timeout_and_per_ip_limit, test_rcpt_tarpit_slows_an_address_guesser,
+                  test_message_rate_per_ip]))

@@ -214,6 +214,8 @@ LTEST(defaults)
 	CHECK(cfg->listen_imap.items == NULL);
 	CHECK_INT(cfg->max_connections, ==, 20000);
 	CHECK_INT(cfg->max_connections_per_ip, ==, 200);
+	CHECK_INT(cfg->max_connection_rate_per_ip, ==, 600);
+	CHECK_INT(cfg->max_messages_per_ip_per_hour, ==, 0);
 	CHECK_INT(cfg->imap_idle_timeout, ==, 1800);
 	CHECK_INT(cfg->smtp_idle_timeout, ==, 300);
 	CHECK_INT(cfg->shutdown_grace, ==, 10);
@@ -350,6 +352,38 @@ LTEST(integer_ranges)
 		 ":2: key 'listen.imap_idle_timeout': expected an integer from 1 to 86400");
 	LOAD_ERR("[listen]\nsmtp_idle_timeout = 99999999999999999999\n",
 		 ":2: key 'listen.smtp_idle_timeout': integer out of range");
+	LOAD_ERR("[listen]\nmax_connection_rate_per_ip = 1_000_001\n",
+		 ":2: key 'listen.max_connection_rate_per_ip': expected an integer from 0 to 1000000");
+	LOAD_ERR("[listen]\nmax_connection_rate_per_ip = -1\n",
+		 ":2: key 'listen.max_connection_rate_per_ip': expected an integer from 0 to 1000000");
+	LOAD_ERR("[smtp]\nmax_messages_per_ip_per_hour = 10000001\n",
+		 ":2: key 'smtp.max_messages_per_ip_per_hour': expected an integer from 0 to "
+		 "10000000");
+	LOAD_ERR("[smtp]\nmax_messages_per_ip_per_hour = '5'\n",
+		 ":2: key 'smtp.max_messages_per_ip_per_hour': expected an integer");
+	/* Each belongs to its own section. */
+	LOAD_ERR("[smtp]\nmax_connection_rate_per_ip = 5\n",
+		 ":2: unknown key 'smtp.max_connection_rate_per_ip'");
+	LOAD_ERR("[listen]\nmax_messages_per_ip_per_hour = 5\n",
+		 ":2: unknown key 'listen.max_messages_per_ip_per_hour'");
+}
+
+/* 0 turns either rate off; the bounds themselves are accepted. */
+LTEST(rate_limits)
+{
+	struct config *cfg = LOAD_OK("[listen]\nmax_connection_rate_per_ip = 0\n"
+				     "[smtp]\nmax_messages_per_ip_per_hour = 10_000_000\n");
+	CHECK_INT(cfg->max_connection_rate_per_ip, ==, 0);
+	CHECK_INT(cfg->max_messages_per_ip_per_hour, ==, 10000000);
+	config_free(&cfg);
+	cfg = LOAD_OK("[listen]\nmax_connection_rate_per_ip = 1000000\n"
+		      "[smtp]\nmax_messages_per_ip_per_hour = 0\n");
+	CHECK_INT(cfg->max_connection_rate_per_ip, ==, 1000000);
+	CHECK_INT(cfg->max_messages_per_ip_per_hour, ==, 0);
+	config_free(&cfg);
+	cfg = LOAD_OK("[lmtp]\nmax_messages_per_ip_per_hour = 30\n");
+	CHECK_INT(cfg->max_messages_per_ip_per_hour, ==, 30);
+	config_free(&cfg);
 }
 
 LTEST(listen_addresses)
