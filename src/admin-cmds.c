@@ -63,6 +63,8 @@ int admin_cmd_stats(struct admin_request *req)
 		admin_reply_line(req, "logins_argon2: %llu", (unsigned long long)ss.argon_runs);
 		admin_reply_line(req, "logins_cached: %llu", (unsigned long long)ss.cache_hits);
 		admin_reply_line(req, "messages_imported: %llu", (unsigned long long)ss.imported);
+		admin_reply_line(req, "users_renumbered_after_power_loss: %llu",
+				 (unsigned long long)ss.renumbered);
 	}
 	struct dns_stats ds;
 	dns_get_stats(&ds);

@@ -22,6 +22,7 @@
 #include "protocols/imap/imap.h"
 #include "protocols/mailauth/mailauth.h"
 #include "protocols/smtp/smtp.h"
+#include "storage/meta.h"
 #include "storage/store.h"
 
 /* Past the configured limit, a refusal still costs a coroutine and (for TLS)
@@ -483,6 +484,7 @@ static int server_setup(struct server *srv, const char *root, const char *config
 	}
 	bool chroot = srv->cfg->chroot_system && geteuid() == 0;
 	srv->users_dir = chroot ? xstrdup("/") : xasprintf("%s/users", srv->cfg->root);
+	meta_boot_id_init();	/* /proc may not be there after a chroot */
 	r = privdrop_apply(srv->cfg, &err);
 	if (r < 0) {
 		log_error("%s", err);

@@ -151,19 +151,6 @@ static int put_all(struct meta *m, const struct meta_header_put *v, size_t n)
 	return r < 0 ? r : count;
 }
 
-/* The cache's commits skip the fsync that every other commit makes
- * (synchronous=FULL, meta.c): in WAL mode a commit at NORMAL is atomic
- * and only the newest ones may be lost on power loss, and the next FULL
- * commit (or checkpoint) syncs the log with them. The setting is the
- * connection's, so it goes back to FULL before anything else runs. */
-static void set_synchronous(struct meta *m, const char *sql)
-{
-	if (sqlite3_exec(m->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		fprintf(stderr, "meta: %s failed: %s\n", sql, sqlite3_errmsg(m->db));
-		abort();	/* never leave commits unsynced by mistake */
-	}
-}
-
 int meta_headers_put(struct meta *m, const struct meta_header_put *v, size_t n,
 		     const char **error_r)
 {
@@ -175,10 +162,9 @@ int meta_headers_put(struct meta *m, const struct meta_header_put *v, size_t n,
 			return meta__fail(error_r, -EINVAL, "invalid cached header");
 	if (n == 0)
 		return 0;
-	set_synchronous(m, "PRAGMA synchronous=NORMAL");
-	int r = meta__begin(m, true);
+	/* A cache: losing it to a power failure costs a re-read. */
+	int r = meta__begin_relaxed(m);
 	if (r == 0)
-		r = meta__end(m, put_all(m, v, n));
-	set_synchronous(m, "PRAGMA synchronous=FULL");
+		r = meta__end_relaxed(m, put_all(m, v, n));
 	return r < 0 ? meta__fail(error_r, r, "cannot store cached headers") : r;
 }

@@ -499,9 +499,9 @@ int meta_expunge(struct meta *m, int64_t mailbox, const struct meta_uid_range *s
 	struct meta_uids uids = { 0 };
 	uint64_t modseq = 0;
 	const char *err = NULL;
-	int r = meta__begin(m, true);
+	int r = meta__begin_relaxed(m);
 	if (r == 0)
-		r = meta__end(m, expunge(m, mailbox, norm, n_norm, flags, &uids, &modseq, &err));
+		r = meta__end_relaxed(m, expunge(m, mailbox, norm, n_norm, flags, &uids, &modseq, &err));
 	free(norm);
 	if (r < 0) {
 		meta_uids_free(&uids);

@@ -80,6 +80,9 @@ struct meta {
 	uint8_t key[META_KEY_LEN];
 	int depth;			/* open transaction levels */
 	bool user_tx;			/* meta_begin() is open */
+	bool relaxed;			/* synchronous=NORMAL until the commit */
+	bool renumbered;		/* MODSEQs moved at open (meta-power.c) */
+	bool open_noted;		/* the open is recorded: note the close */
 	uint32_t kw_mark[META_TX_DEPTH];	/* keyword count at each level */
 	int64_t (*clock)(void *ctx);
 	void *clock_ctx;
@@ -106,6 +109,18 @@ int meta__err(struct meta *m, int rc, const char **error_r, const char *what);
 int meta__fail(const char **error_r, int err, const char *what);
 int meta__begin(struct meta *m, bool write);
 int meta__end(struct meta *m, int r);
+/* A write transaction whose commit skips the fsync (synchronous=NORMAL in
+ * WAL mode), for changes a power failure may undo without breaking a
+ * promise: flags, expunges, the header cache. It is atomic all the same,
+ * and the next full commit or checkpoint makes it durable (the log is
+ * synced in order). Inside another transaction it is simply part of it. */
+int meta__begin_relaxed(struct meta *m);
+/* meta-power.c: at open, notes the boot and, after a power failure while
+ * open, renumbers MODSEQs; at close, notes the clean close (a synced
+ * commit). */
+int meta__power_open(struct meta *m, bool *renumbered_r);
+void meta__power_close(struct meta *m);
+int meta__end_relaxed(struct meta *m, int r);
 int64_t meta__now(struct meta *m);
 void meta__bind_i64(sqlite3_stmt *st, int idx, int64_t v);
 void meta__bind_text(sqlite3_stmt *st, int idx, const char *s);

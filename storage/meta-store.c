@@ -187,9 +187,9 @@ int meta_store(struct meta *m, int64_t mailbox, const struct meta_uid_range *set
 		return meta__fail(error_r, -EINVAL, "invalid UID set");
 	struct meta_store_result res = { 0 };
 	const char *err = NULL;
-	int r = meta__begin(m, true);
+	int r = meta__begin_relaxed(m);
 	if (r == 0)
-		r = meta__end(m, store(m, mailbox, norm, n_norm, req, &res, &err));
+		r = meta__end_relaxed(m, store(m, mailbox, norm, n_norm, req, &res, &err));
 	free(norm);
 	if (r < 0) {
 		meta_store_result_free(&res);

@@ -205,6 +205,39 @@ int meta__begin(struct meta *m, bool write)
 	return 0;
 }
 
+static void set_synchronous(struct meta *m, const char *sql)
+{
+	if (sqlite3_exec(m->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "meta: %s failed: %s\n", sql, sqlite3_errmsg(m->db));
+		abort();	/* never leave commits unsynced by mistake */
+	}
+}
+
+int meta__begin_relaxed(struct meta *m)
+{
+	if (m->depth == 0) {
+		set_synchronous(m, "PRAGMA synchronous=NORMAL");
+		m->relaxed = true;
+	}
+	int r = meta__begin(m, true);
+	if (r < 0 && m->depth == 0 && m->relaxed) {
+		set_synchronous(m, "PRAGMA synchronous=FULL");
+		m->relaxed = false;
+	}
+	return r;
+}
+
+int meta__end_relaxed(struct meta *m, int r)
+{
+	r = meta__end(m, r);
+	/* The setting is the connection's: back to FULL before anything else. */
+	if (m->depth == 0 && m->relaxed) {
+		set_synchronous(m, "PRAGMA synchronous=FULL");
+		m->relaxed = false;
+	}
+	return r;
+}
+
 static void reset_all(struct meta *m)
 {
 	for (int i = 0; i < SQL_COUNT; i++)
@@ -373,7 +406,8 @@ static int setup_schema(struct meta *m, const char **error_r)
 
 /* Connection settings. foreign_keys keeps instances and the expunge log
  * tied to live rows; synchronous=FULL because an APPEND acknowledged to a
- * client must survive power loss (WAL's NORMAL may lose the last commits). */
+ * client must survive power loss (WAL's NORMAL may lose the last commits);
+ * only the relaxed commits step down (meta__begin_relaxed). */
 static int configure(struct meta *m, const char **error_r)
 {
 	char sql[128];
@@ -405,6 +439,8 @@ int meta_open(const char *path, const uint8_t key[META_KEY_LEN], bool create,
 	r = configure(m, error_r);
 	if (r == 0)
 		r = setup_schema(m, error_r);
+	if (r == 0 && meta__power_open(m, &m->renumbered) < 0)
+		r = meta__fail(error_r, -EIO, "cannot record the open");
 	if (r < 0) {
 		meta_close(&m);
 		return r;
@@ -420,6 +456,8 @@ void meta_close(struct meta **mp)
 		return;
 	if (m->user_tx)
 		meta_rollback(m);
+	if (m->depth == 0)
+		meta__power_close(m);
 	for (int i = 0; i < SQL_COUNT; i++)
 		sqlite3_finalize(m->stmt[i]);
 	meta__kw_free(m);

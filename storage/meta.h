@@ -117,8 +117,21 @@ int meta_open(const char *path, const uint8_t key[META_KEY_LEN], bool create,
 	      struct meta **m_r, const char **error_r);
 
 /* Closes the handle (rolling back an open meta_begin()), wipes the key it
- * kept, sets *m to NULL. NULL is fine. */
+ * kept, sets *m to NULL. NULL is fine. Closing syncs every commit. */
 void meta_close(struct meta **m);
+
+/* Durability. Commits that add, copy, move or forget messages or change
+ * mailboxes are synced before they return. Flag changes and expunges are
+ * not (nor the header cache): a power failure may undo the newest of them,
+ * never half of one, and never one made before a synced commit, a
+ * meta_sync() or a close. So that no client is misled about MODSEQs,
+ * opening a database that was open when its machine went down gives every
+ * message a new MODSEQ beyond all earlier ones (meta_renumbered() says so);
+ * the boot is told from /proc/sys/kernel/random/boot_id, read by
+ * meta_boot_id_init() (call it before a chroot; later calls do nothing). */
+int meta_sync(struct meta *m, const char **error_r);
+bool meta_renumbered(const struct meta *m);
+void meta_boot_id_init(void);
 
 /* The clock used for SAVEDATE, expunge times and message creation times:
  * by default time(NULL). Tests inject time here; fn NULL restores it. */

@@ -367,6 +367,8 @@ int store_login(struct store *st, const char *name, const char *password,
 	if (r == 0 && u->state == STORE__NEW) {
 		struct login_job j = { .u = u };
 		r = store__pool(open_job, &j);
+		if (r == 0 && meta_renumbered(u->meta))
+			u->store->stats.renumbered++;
 		if (r == 0)
 			u->state = STORE__OPEN;
 		else

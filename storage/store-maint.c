@@ -184,6 +184,9 @@ static int purge_job(void *p)
 							&j->why)
 			       : meta_purgeable(j->u->meta, j->now, MAINT_BATCH, &f, &j->why);
 
+	/* The expunges are relaxed commits: durable before any file goes. */
+	if (r == 0 && f.n > 0)
+		r = meta_sync(j->u->meta, &j->why);
 	for (size_t i = 0; r == 0 && i < f.n; i++) {
 		char *path = xasprintf("%s/messages/%s", j->u->dir, f.v[i]);
 		if (unlink(path) < 0 && errno != ENOENT)

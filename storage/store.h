@@ -124,6 +124,7 @@ struct store_stats {
 	uint64_t imported;	/* delivered messages taken in */
 	uint64_t recovered;	/* orphan files brought into INBOX */
 	uint64_t users_open;	/* store_users open now */
+	uint64_t renumbered;	/* MODSEQs renewed after a power failure */
 };
 void store_get_stats(const struct store *store, struct store_stats *st);
 

@@ -12,6 +12,7 @@
  */
 #include "storage/vfs-crypt-private.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -286,9 +287,17 @@ static int crypt_truncate(sqlite3_file *file, sqlite3_int64 size)
 	return real->pMethods->xTruncate(real, size);
 }
 
+static atomic_uint_fast64_t syncs;
+
+uint64_t vfs_crypt_syncs(void)
+{
+	return atomic_load(&syncs);
+}
+
 static int crypt_sync(sqlite3_file *file, int flags)
 {
 	sqlite3_file *real = to_file(file)->real;
+	atomic_fetch_add(&syncs, 1);
 	return real->pMethods->xSync(real, flags);
 }
 

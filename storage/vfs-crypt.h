@@ -123,4 +123,8 @@ void vfs_crypt_close(sqlite3 **db);
  * misuse and SQL errors, 0 for SQLITE_OK, SQLITE_ROW and SQLITE_DONE. */
 int vfs_crypt_errno(int sqlite_rc);
 
+/* Syncs asked of the files of every handle since the process started
+ * (database, WAL, journal), so tests can tell synced commits from others. */
+uint64_t vfs_crypt_syncs(void);
+
 #endif
