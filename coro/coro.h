@@ -111,7 +111,7 @@ unsigned coro_work_cpu_waiting(void);
  * coro_await_work() (or after coro_runtime_shutdown()): -EBUSY once the pool
  * runs, -EINVAL out of range. Without it the environment variable
  * SEAL_WORKERS decides (ignored unless a number in that range), and without
- * that the number of online CPUs, at least 2. */
+ * that the number of online CPUs plus 4. */
 int coro_work_set_threads(unsigned n);
 
 /* Jobs queued or running on the pool right now (submitted by
