@@ -40,7 +40,9 @@ cleanup() {
 	[ -z "$seal_pid" ] || { kill "$seal_pid" 2>/dev/null; wait "$seal_pid" 2>/dev/null; }
 	[ -z "$dns_pid" ] || { kill "$dns_pid" 2>/dev/null; wait "$dns_pid" 2>/dev/null; }
 	[ -z "$dovecot_pid" ] || { kill "$dovecot_pid" 2>/dev/null; wait "$dovecot_pid" 2>/dev/null; }
-	rm -rf "$tmp"
+	# Dovecot's lmtp processes may still be finishing a delivery into the
+	# tree when its master has gone: try again once they have.
+	rm -rf "$tmp" 2>/dev/null || { sleep 2; rm -rf "$tmp"; }
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
